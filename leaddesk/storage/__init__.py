@@ -1,0 +1,1 @@
+"""Storage: the SQLite data file, its models, sessions and migrations."""

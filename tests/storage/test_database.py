@@ -1,0 +1,71 @@
+"""Opening the data file: where it lives, its schema, its settings and its failures."""
+
+import os
+import stat
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import text
+
+from leaddesk.errors import DataFileError
+from leaddesk.paths import DATA_DIR_ENV, DATA_FILE_NAME, data_dir
+from leaddesk.services import directory
+from leaddesk.storage.database import open_database
+from leaddesk.storage.models import Base
+
+
+def test_migrations_build_exactly_the_models_schema(tmp_path):
+    database = open_database(tmp_path)
+    with database.engine.connect() as connection:
+        differences = compare_metadata(MigrationContext.configure(connection), Base.metadata)
+    database.close()
+    assert differences == []
+
+
+def test_file_is_in_wal_mode_with_a_busy_timeout_and_owner_only(tmp_path):
+    database = open_database(tmp_path / "data")
+    with database.session() as session:
+        assert session.execute(text("PRAGMA journal_mode")).scalar() == "wal"
+        assert session.execute(text("PRAGMA busy_timeout")).scalar() >= 5000
+    database.close()
+    assert stat.S_IMODE(os.stat(tmp_path / "data").st_mode) == 0o700
+    assert stat.S_IMODE(os.stat(tmp_path / "data" / DATA_FILE_NAME).st_mode) == 0o600
+
+
+def test_reopening_keeps_what_was_stored(tmp_path):
+    database = open_database(tmp_path)
+    with database.writer() as session:
+        directory.add_affiliate(session, "North")
+        session.commit()
+    database.close()
+    again = open_database(tmp_path)
+    with again.session() as session:
+        assert [a.name for a in directory.all_of(session, directory.Affiliate)] == ["North"]
+    again.close()
+
+
+def test_data_dir_comes_from_the_option_then_the_environment(tmp_path, monkeypatch):
+    monkeypatch.setenv(DATA_DIR_ENV, str(tmp_path / "env"))
+    assert data_dir(tmp_path / "option") == tmp_path / "option"
+    assert data_dir() == tmp_path / "env"
+    monkeypatch.delenv(DATA_DIR_ENV)
+    assert "LeadDesk" in str(data_dir())
+
+
+def test_a_corrupt_file_says_what_to_do(tmp_path):
+    (tmp_path / DATA_FILE_NAME).write_bytes(b"this is not a database" * 100)
+    with pytest.raises(DataFileError, match="damaged"):
+        open_database(tmp_path)
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root may write to read-only folders")
+def test_a_read_only_folder_says_what_to_do(tmp_path):
+    folder = tmp_path / "locked"
+    folder.mkdir()
+    folder.chmod(0o500)
+    try:
+        with pytest.raises(DataFileError, match="read-only"):
+            open_database(folder)
+    finally:
+        folder.chmod(0o700)
