@@ -1,0 +1,1 @@
+"""The core: rules of LeadDesk in plain Python, with no Qt and no database."""

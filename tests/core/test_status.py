@@ -1,0 +1,43 @@
+"""Which actions each status allows, and the moves a delivery may make."""
+
+import pytest
+
+from leaddesk.core.status import (
+    DELIVERY_MOVES,
+    Action,
+    DeliveryState,
+    Status,
+    allowed_actions,
+    can_move,
+)
+
+
+@pytest.mark.parametrize(
+    ("status", "actions"),
+    [
+        (Status.ACTIVE, [Action.PAUSE, Action.DONE, Action.DELETE]),
+        (Status.PAUSED, [Action.RESUME, Action.DONE, Action.DELETE]),
+        (Status.DONE, [Action.DELETE]),
+        (Status.DELETED, []),
+    ],
+)
+def test_actions_valid_for_each_status(status, actions):
+    assert list(allowed_actions(status)) == actions
+    assert list(allowed_actions(status.value)) == actions
+
+
+def test_done_and_delete_ask_first():
+    assert {a for a in Action if a.needs_confirmation} == {Action.DONE, Action.DELETE}
+
+
+def test_every_delivery_state_has_its_moves_listed():
+    assert set(DELIVERY_MOVES) == set(DeliveryState)
+
+
+def test_an_outcome_is_final_and_a_lead_is_claimed_before_it_is_sent():
+    assert can_move(DeliveryState.QUEUED, DeliveryState.IN_FLIGHT)
+    assert not can_move(DeliveryState.QUEUED, DeliveryState.ACCEPTED)
+    assert can_move(DeliveryState.IN_FLIGHT, DeliveryState.UNKNOWN)
+    for final in (DeliveryState.ACCEPTED, DeliveryState.REJECTED, DeliveryState.UNKNOWN):
+        assert all(not can_move(final, target) for target in DeliveryState)
+    assert not can_move(DeliveryState.IN_FLIGHT, DeliveryState.QUEUED)
