@@ -1,0 +1,1 @@
+"""Talking to advertisers: the HTTP client and a local sandbox advertiser."""
