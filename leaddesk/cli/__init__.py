@@ -1,0 +1,1 @@
+"""The command line: open the app, or do the main job headless."""

@@ -1,0 +1,1 @@
+"""The sender: paces deliveries of every Active distribution, in the app or headless."""

@@ -1,0 +1,247 @@
+"""The sending engine: when each lead is due, claiming it, and sending it off the loop.
+
+One loop decides; a pool of threads sends, so a slow advertiser never delays another
+distribution, and a distribution's own schedule is never stretched by slow answers.
+Scheduling uses the monotonic clock, so sleep or a changed wall clock causes no burst.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import struct
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import wait as wait_for_futures
+from dataclasses import dataclass
+
+from sqlalchemy import update
+from sqlalchemy.exc import OperationalError
+
+from leaddesk.advertiser.client import RETRY_BACKOFF_S, AdvertiserClient
+from leaddesk.core.clock import utc_now
+from leaddesk.core.pacing import offset_seconds
+from leaddesk.services import deliveries
+from leaddesk.services.deliveries import ActiveDistribution, ClaimedDelivery, Outcome
+from leaddesk.storage.database import Database
+from leaddesk.storage.models import Distribution
+
+log = logging.getLogger(__name__)
+
+# Requests of one distribution that may overlap while the advertiser is slow: enough for
+# answers taking three intervals, few enough that a stuck advertiser sees no flood.
+MAX_IN_FLIGHT_PER_DISTRIBUTION = 5
+SENDING_THREADS = 64
+# New distributions and status changes made by another process are noticed this often.
+POLL_INTERVAL_S = 0.5
+# Being later than this behind the schedule (sleep, a stall) restarts the pace from now
+# instead of sending the missed leads in a burst.
+LATE_RESTART_S = 5.0
+SHUTDOWN_WAIT_S = 10.0
+
+
+@dataclass
+class _Pace:
+    """A distribution's schedule: lead `anchor_index` is due at `monotonic_anchor`."""
+
+    anchor_key: tuple
+    anchor_index: int
+    monotonic_anchor: float
+    seed: int
+
+
+def _seed(distribution_id: int, anchor_index: int) -> int:
+    digest = hashlib.blake2b(struct.pack("<qq", distribution_id, anchor_index), digest_size=8)
+    return struct.unpack("<q", digest.digest())[0]
+
+
+class Sender:
+    """Sends the leads of every Active distribution in the data file at their pace."""
+
+    def __init__(
+        self,
+        database: Database,
+        on_change: Callable[[int], None] | None = None,
+        on_error: Callable[[str], None] | None = None,
+        retry_backoff_s: tuple[float, ...] | None = None,
+    ) -> None:
+        self._database = database
+        self._on_change = on_change or (lambda _id: None)
+        self._on_error = on_error or (lambda _message: None)
+        self._stop = threading.Event()
+        self._wake = threading.Event()
+        self._client = AdvertiserClient(self._stop, retry_backoff_s or RETRY_BACKOFF_S)
+        self._pool = ThreadPoolExecutor(SENDING_THREADS, thread_name_prefix="leaddesk-send")
+        self._lock = threading.Lock()
+        self._in_flight: Counter[int] = Counter()
+        self._futures: set[Future] = set()
+        self._paces: dict[int, _Pace] = {}
+        self._started = False
+
+    # Life cycle --------------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Settle what a stopped sender left in flight and restart every pace from now."""
+        with self._database.writer() as session:
+            deliveries.settle_interrupted(session)
+        with self._database.writer() as session:
+            deliveries.reanchor_active(session)
+        self._started = True
+
+    def wake(self) -> None:
+        """Look at the data file again now: a distribution was created, paused or resumed."""
+        self._wake.set()
+
+    def run(self, until_done: bool = False, stop: threading.Event | None = None) -> None:
+        """Send until stopped, or with `until_done` until no distribution is Active."""
+        if not self._started:
+            self.start()
+        while not self._stop.is_set() and not (stop and stop.is_set()):
+            active_count, wait_s = self.step()
+            if until_done and active_count == 0 and not self.in_flight_count():
+                return
+            self._wake.wait(wait_s)
+            self._wake.clear()
+
+    def shutdown(self, wait_s: float = SHUTDOWN_WAIT_S) -> int:
+        """Stop claiming, let requests in flight finish (bounded); returns those left over."""
+        self._stop.set()
+        self._wake.set()
+        with self._lock:
+            pending = set(self._futures)
+        _done, not_done = wait_for_futures(pending, timeout=wait_s)
+        self._pool.shutdown(wait=False, cancel_futures=True)
+        if not_done:
+            log.warning("%d requests were still in flight at shutdown", len(not_done))
+        return len(not_done)
+
+    def in_flight_count(self) -> int:
+        with self._lock:
+            return sum(self._in_flight.values())
+
+    # Scheduling --------------------------------------------------------------------------
+
+    def step(self) -> tuple[int, float]:
+        """Send every lead now due; returns the Active count and seconds until the next."""
+        try:
+            with self._database.session() as session:
+                active = deliveries.active_distributions(session)
+        except OperationalError as error:
+            self._report(f"Cannot read the data file: {error.orig}")
+            return 0, POLL_INTERVAL_S
+        wait_s = POLL_INTERVAL_S
+        for distribution in active:
+            if self._stop.is_set():
+                break
+            wait_s = min(wait_s, self._serve(distribution))
+        self._forget_inactive({distribution.id for distribution in active})
+        return len(active), max(wait_s, 0.0)
+
+    def _serve(self, distribution: ActiveDistribution) -> float:
+        pace = self._pace(distribution)
+        sent = distribution.sent
+        while True:
+            due = pace.monotonic_anchor + offset_seconds(
+                distribution.interval_seconds, pace.seed, sent - pace.anchor_index
+            )
+            now = time.monotonic()
+            if due > now:
+                return due - now
+            if now - due > max(LATE_RESTART_S, distribution.interval_seconds):
+                pace = self._restart_pace(distribution, sent)
+                continue
+            with self._lock:
+                if self._in_flight[distribution.id] >= MAX_IN_FLIGHT_PER_DISTRIBUTION:
+                    return POLL_INTERVAL_S
+            if not self._claim_and_send(distribution.id):
+                return POLL_INTERVAL_S
+            sent += 1
+
+    def _pace(self, distribution: ActiveDistribution) -> _Pace:
+        key = (distribution.anchor_at, distribution.anchor_index)
+        pace = self._paces.get(distribution.id)
+        if pace is None or pace.anchor_key != key:
+            # The anchor was set by a wall-clock moment; carry over only the time already
+            # elapsed since then, so a wall clock set ahead or back causes no jump.
+            elapsed = (utc_now() - distribution.anchor_at).total_seconds()
+            elapsed = min(max(elapsed, 0.0), distribution.interval_seconds)
+            pace = _Pace(
+                anchor_key=key,
+                anchor_index=distribution.anchor_index,
+                monotonic_anchor=time.monotonic() - elapsed,
+                seed=_seed(distribution.id, distribution.anchor_index),
+            )
+            self._paces[distribution.id] = pace
+        return pace
+
+    def _restart_pace(self, distribution: ActiveDistribution, sent: int) -> _Pace:
+        log.info("Distribution %s fell behind its pace; restarting it from now", distribution.id)
+        now = utc_now()
+        with self._database.writer() as session:
+            session.execute(
+                update(Distribution)
+                .where(Distribution.id == distribution.id)
+                .values(anchor_at=now, anchor_index=sent)
+            )
+            session.commit()
+        self._on_change(distribution.id)
+        pace = _Pace((now, sent), sent, time.monotonic(), _seed(distribution.id, sent))
+        self._paces[distribution.id] = pace
+        return pace
+
+    def _forget_inactive(self, active_ids: set[int]) -> None:
+        for distribution_id in list(self._paces):
+            if distribution_id not in active_ids:
+                del self._paces[distribution_id]
+
+    # Sending -----------------------------------------------------------------------------
+
+    def _claim_and_send(self, distribution_id: int) -> bool:
+        try:
+            with self._database.writer() as session:
+                claim = deliveries.claim_next(session, distribution_id)
+        except OperationalError as error:
+            self._report(f"Cannot write to the data file: {error.orig}")
+            return False
+        if claim is None:
+            return False
+        with self._lock:
+            self._in_flight[distribution_id] += 1
+            future = self._pool.submit(self._deliver, claim)
+            self._futures.add(future)
+        future.add_done_callback(self._futures_discard)
+        self._on_change(distribution_id)
+        return True
+
+    def _futures_discard(self, future: Future) -> None:
+        with self._lock:
+            self._futures.discard(future)
+
+    def _deliver(self, claim: ClaimedDelivery) -> None:
+        try:
+            outcome = self._client.send(claim.url, claim.payload)
+            self._record(claim, outcome)
+        except Exception:
+            log.exception("Unexpected error while sending delivery %s", claim.delivery_id)
+            self._report("An unexpected error occurred while sending; see the log.")
+        finally:
+            with self._lock:
+                self._in_flight[claim.distribution_id] -= 1
+            self._on_change(claim.distribution_id)
+            self._wake.set()
+
+    def _record(self, claim: ClaimedDelivery, outcome: Outcome) -> None:
+        try:
+            with self._database.writer() as session:
+                deliveries.record_outcome(session, claim, outcome)
+        except OperationalError as error:
+            # The delivery stays "in flight" in the file; the next start marks it unknown.
+            log.error("Could not record delivery %s: %s", claim.delivery_id, error.orig)
+            self._report(f"Could not record a delivery in the data file: {error.orig}")
+
+    def _report(self, message: str) -> None:
+        log.error("%s", message)
+        self._on_error(message)

@@ -1,0 +1,225 @@
+"""Deliveries: claiming the next lead of a distribution and recording what came of it.
+
+Every write here starts with the UPDATE that takes its row, inside a transaction that holds
+the write lock from its start, so two senders on one data file never claim the same lead.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from leaddesk.core.clock import utc_now
+from leaddesk.core.data_setting import build_payload
+from leaddesk.core.status import DeliveryState, Status
+from leaddesk.storage.models import Affiliate, Delivery, Distribution, Lead, Offer
+
+log = logging.getLogger(__name__)
+
+RESPONSE_TEXT_LIMIT = 4000
+LEAD_FIELDS = ("first_name", "last_name", "email", "phone", "country", "language")
+
+
+@dataclass(frozen=True)
+class ClaimedDelivery:
+    """A lead taken for sending: everything the sending thread needs, with no ORM objects."""
+
+    delivery_id: int
+    distribution_id: int
+    lead_label: str
+    url: str
+    payload: dict[str, object]
+
+
+@dataclass(frozen=True)
+class Outcome:
+    state: DeliveryState
+    http_status: int | None = None
+    response_text: str = ""
+    advertiser_lead_id: str = ""
+    reason: str = ""
+    attempts: int = 1
+
+
+def claim_next(session: Session, distribution_id: int) -> ClaimedDelivery | None:
+    """Mark the next queued lead of an Active distribution in flight, and commit."""
+    now = utc_now()
+    next_queued = (
+        select(Delivery.id)
+        .where(
+            Delivery.distribution_id == distribution_id,
+            Delivery.state == DeliveryState.QUEUED.value,
+        )
+        .order_by(Delivery.position)
+        .limit(1)
+        .scalar_subquery()
+    )
+    still_active = (
+        select(Distribution.id)
+        .where(Distribution.id == distribution_id, Distribution.status == Status.ACTIVE.value)
+        .exists()
+    )
+    claimed = session.execute(
+        update(Delivery)
+        .where(Delivery.id == next_queued, Delivery.state == DeliveryState.QUEUED.value)
+        .where(still_active)
+        .values(state=DeliveryState.IN_FLIGHT.value, claimed_at=now)
+        .returning(Delivery.id, Delivery.lead_id)
+    ).first()
+    if claimed is None:
+        session.commit()
+        return None
+    delivery_id, lead_id = claimed
+    distribution = session.get_one(Distribution, distribution_id)
+    distribution.sent += 1
+    lead = session.get_one(Lead, lead_id)
+    affiliate = session.get_one(Affiliate, distribution.affiliate_id)
+    offer = session.get_one(Offer, distribution.offer_id)
+    fields = {name: getattr(lead, name) for name in LEAD_FIELDS}
+    claim = ClaimedDelivery(
+        delivery_id=delivery_id,
+        distribution_id=distribution_id,
+        lead_label=lead_label(lead),
+        url=offer.url,
+        payload=build_payload(fields, distribution.fixed_fields, affiliate.id, affiliate.name),
+    )
+    session.commit()
+    return claim
+
+
+def lead_label(lead: Lead) -> str:
+    """How the table names a lead: its name, or its row in the file when it has none."""
+    name = f"{lead.first_name} {lead.last_name}".strip()
+    return name or f"row {lead.row_number}"
+
+
+def record_outcome(session: Session, claim: ClaimedDelivery, outcome: Outcome) -> bool:
+    """Store what the advertiser answered; returns True when the distribution just finished."""
+    now = utc_now()
+    recorded = session.execute(
+        update(Delivery)
+        .where(
+            Delivery.id == claim.delivery_id,
+            Delivery.state == DeliveryState.IN_FLIGHT.value,
+        )
+        .values(
+            state=outcome.state.value,
+            finished_at=now,
+            attempts=outcome.attempts,
+            http_status=outcome.http_status,
+            response_text=outcome.response_text[:RESPONSE_TEXT_LIMIT],
+            advertiser_lead_id=outcome.advertiser_lead_id[:200],
+            reason=outcome.reason[:RESPONSE_TEXT_LIMIT],
+        )
+    ).rowcount
+    if not recorded:
+        log.warning("Delivery %s was no longer in flight; outcome not stored", claim.delivery_id)
+        session.commit()
+        return False
+    distribution = session.get_one(Distribution, claim.distribution_id)
+    counter = _COUNTERS[outcome.state]
+    setattr(distribution, counter, getattr(distribution, counter) + 1)
+    distribution.last_lead_label = claim.lead_label[:200]
+    distribution.last_sent_at = now
+    finished = _finish_if_complete(session, distribution, now)
+    session.commit()
+    return finished
+
+
+_COUNTERS = {
+    DeliveryState.ACCEPTED: "accepted",
+    DeliveryState.REJECTED: "rejected",
+    DeliveryState.FAILED: "failed",
+    DeliveryState.UNKNOWN: "unknown",
+}
+
+
+def _finish_if_complete(session: Session, distribution: Distribution, now: datetime) -> bool:
+    if distribution.status != Status.ACTIVE.value:
+        return False
+    pending = session.scalar(
+        select(func.count())
+        .select_from(Delivery)
+        .where(
+            Delivery.distribution_id == distribution.id,
+            Delivery.state.in_([DeliveryState.QUEUED.value, DeliveryState.IN_FLIGHT.value]),
+        )
+    )
+    if pending:
+        return False
+    distribution.status = Status.DONE.value
+    distribution.finished_at = now
+    log.info("Distribution %s sent every lead and is Done", distribution.id)
+    return True
+
+
+def settle_interrupted(session: Session) -> int:
+    """Deliveries left in flight by a sender that stopped: their outcome is unknown.
+
+    Such a lead may have reached the advertiser, so it is never re-sent without the
+    manager's choice. Called when a sender starts, before it claims anything.
+    """
+    now = utc_now()
+    stranded = list(
+        session.execute(
+            update(Delivery)
+            .where(Delivery.state == DeliveryState.IN_FLIGHT.value)
+            .values(
+                state=DeliveryState.UNKNOWN.value,
+                finished_at=now,
+                reason="The sender stopped while this lead was being sent; check with the "
+                "advertiser whether it arrived.",
+            )
+            .returning(Delivery.distribution_id)
+        ).scalars()
+    )
+    for distribution_id in set(stranded):
+        distribution = session.get_one(Distribution, distribution_id)
+        distribution.unknown += stranded.count(distribution_id)
+        _finish_if_complete(session, distribution, now)
+    session.commit()
+    if stranded:
+        log.warning("%d deliveries were in flight when the sender stopped", len(stranded))
+    return len(stranded)
+
+
+def reanchor_active(session: Session) -> None:
+    """Restart the pace of every Active distribution from now, after a sender (re)starts."""
+    session.execute(
+        update(Distribution)
+        .where(Distribution.status == Status.ACTIVE.value)
+        .values(anchor_at=utc_now(), anchor_index=Distribution.sent)
+    )
+    session.commit()
+
+
+@dataclass(frozen=True)
+class ActiveDistribution:
+    id: int
+    interval_seconds: int
+    anchor_at: datetime
+    anchor_index: int
+    sent: int
+
+
+def active_distributions(session: Session) -> list[ActiveDistribution]:
+    from leaddesk.services.distributions import interval_of
+
+    result = []
+    for distribution in session.scalars(
+        select(Distribution).where(Distribution.status == Status.ACTIVE.value)
+    ):
+        result.append(
+            ActiveDistribution(
+                id=distribution.id,
+                interval_seconds=interval_of(distribution).seconds,
+                anchor_at=distribution.anchor_at or distribution.created_at,
+                anchor_index=distribution.anchor_index,
+                sent=distribution.sent,
+            )
+        )
+    return result

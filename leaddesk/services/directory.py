@@ -1,0 +1,164 @@
+"""Managers, affiliates, products and offers, and the current manager."""
+
+from __future__ import annotations
+
+import getpass
+from urllib.parse import urlsplit
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from leaddesk.core.clock import utc_now
+from leaddesk.errors import InputError, NotFoundError
+from leaddesk.storage.models import Affiliate, Manager, Offer, Product, Setting
+
+CURRENT_MANAGER_KEY = "current_manager"
+NAME_MAX_LENGTH = 200
+
+
+def clean_name(name: str, what: str) -> str:
+    cleaned = " ".join((name or "").split())
+    if not cleaned:
+        raise InputError(f"Give the {what} a name.")
+    if len(cleaned) > NAME_MAX_LENGTH:
+        raise InputError(f"The {what} name is longer than {NAME_MAX_LENGTH} characters.")
+    return cleaned
+
+
+def check_url(url: str) -> str:
+    url = (url or "").strip()
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise InputError(
+            f"'{url}' is not an advertiser address. Write it in full, such as "
+            "https://api.example.com/leads."
+        )
+    return url
+
+
+def _by_name(session: Session, model: type, name: str):
+    found = session.scalars(select(model).where(model.name == name)).first()
+    if found is None:
+        raise NotFoundError(f"There is no {model.__name__.lower()} named '{name}'.")
+    return found
+
+
+def _refuse_taken(session: Session, model: type, name: str, own_id: int | None = None) -> None:
+    existing = session.scalars(select(model).where(model.name == name)).first()
+    if existing is not None and existing.id != own_id:
+        what = model.__name__.lower()
+        article = "an" if what[0] in "aeiou" else "a"
+        raise InputError(f"There is already {article} {what} named '{name}'.")
+
+
+# Managers ----------------------------------------------------------------------------------
+
+
+def get_or_create_manager(session: Session, name: str) -> Manager:
+    name = clean_name(name, "manager")
+    manager = session.scalars(select(Manager).where(Manager.name == name)).first()
+    if manager is None:
+        manager = Manager(name=name, created_at=utc_now())
+        session.add(manager)
+        session.flush()
+    return manager
+
+
+def current_manager_name(session: Session) -> str | None:
+    setting = session.get(Setting, CURRENT_MANAGER_KEY)
+    return setting.value if setting else None
+
+
+def set_current_manager(session: Session, name: str) -> Manager:
+    manager = get_or_create_manager(session, name)
+    setting = session.get(Setting, CURRENT_MANAGER_KEY)
+    if setting is None:
+        session.add(Setting(key=CURRENT_MANAGER_KEY, value=manager.name))
+    else:
+        setting.value = manager.name
+    return manager
+
+
+def resolve_manager(session: Session, name: str | None) -> Manager:
+    """The named manager, else the remembered one, else the computer's user."""
+    chosen = name or current_manager_name(session) or getpass.getuser()
+    return get_or_create_manager(session, chosen)
+
+
+# Affiliates and products -------------------------------------------------------------------
+
+
+def add_affiliate(session: Session, name: str) -> Affiliate:
+    name = clean_name(name, "affiliate")
+    _refuse_taken(session, Affiliate, name)
+    affiliate = Affiliate(name=name, created_at=utc_now())
+    session.add(affiliate)
+    session.flush()
+    return affiliate
+
+
+def rename_affiliate(session: Session, affiliate_id: int, name: str) -> Affiliate:
+    name = clean_name(name, "affiliate")
+    _refuse_taken(session, Affiliate, name, affiliate_id)
+    affiliate = session.get_one(Affiliate, affiliate_id)
+    affiliate.name = name
+    return affiliate
+
+
+def affiliate_by_name(session: Session, name: str) -> Affiliate:
+    return _by_name(session, Affiliate, name)
+
+
+def add_product(session: Session, name: str) -> Product:
+    name = clean_name(name, "product")
+    _refuse_taken(session, Product, name)
+    product = Product(name=name, created_at=utc_now())
+    session.add(product)
+    session.flush()
+    return product
+
+
+def rename_product(session: Session, product_id: int, name: str) -> Product:
+    name = clean_name(name, "product")
+    _refuse_taken(session, Product, name, product_id)
+    product = session.get_one(Product, product_id)
+    product.name = name
+    return product
+
+
+def get_or_create_product(session: Session, name: str) -> Product:
+    name = clean_name(name, "product")
+    product = session.scalars(select(Product).where(Product.name == name)).first()
+    return product or add_product(session, name)
+
+
+# Offers ------------------------------------------------------------------------------------
+
+
+def add_offer(session: Session, name: str, url: str, product_id: int | None = None) -> Offer:
+    name = clean_name(name, "offer")
+    _refuse_taken(session, Offer, name)
+    offer = Offer(name=name, url=check_url(url), product_id=product_id, created_at=utc_now())
+    session.add(offer)
+    session.flush()
+    return offer
+
+
+def update_offer(
+    session: Session, offer_id: int, name: str, url: str, product_id: int | None
+) -> Offer:
+    name = clean_name(name, "offer")
+    _refuse_taken(session, Offer, name, offer_id)
+    offer = session.get_one(Offer, offer_id)
+    offer.name = name
+    offer.url = check_url(url)
+    offer.product_id = product_id
+    return offer
+
+
+def offer_by_name(session: Session, name: str) -> Offer:
+    return _by_name(session, Offer, name)
+
+
+def all_of(session: Session, model: type) -> list:
+    return list(session.scalars(select(model).order_by(model.name)))

@@ -1,0 +1,89 @@
+"""Fixtures shared by every test: a real data file, a real local advertiser, lead lists."""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+from pathlib import Path
+
+import pytest
+
+from leaddesk.advertiser.sandbox import SandboxAdvertiser
+from leaddesk.core.lead_import import ImportResult, LeadRecord
+from leaddesk.services import directory, lead_lists
+from leaddesk.storage.database import open_database
+
+SAMPLES_DIR = Path(__file__).resolve().parents[1].parent / "shared" / "samples"
+
+
+@pytest.fixture
+def samples_dir() -> Path:
+    """The sample lead files beside the project, when this checkout has them."""
+    if not SAMPLES_DIR.is_dir():
+        pytest.skip(f"sample lead files not found at {SAMPLES_DIR} (they sit beside the repo)")
+    return SAMPLES_DIR
+
+
+@pytest.fixture
+def database(tmp_path):
+    opened = open_database(tmp_path / "data")
+    yield opened
+    opened.close()
+
+
+@pytest.fixture
+def sandbox():
+    with SandboxAdvertiser(port=0) as advertiser:
+        yield advertiser
+
+
+def leads(count: int, prefix: str = "lead") -> list[LeadRecord]:
+    return [
+        LeadRecord(
+            row_number=index + 2,
+            first_name=f"First{index}",
+            last_name=f"Last{index}",
+            email=f"{prefix}{index}@example.com",
+            phone=f"+4930{1000000 + index}",
+            country="DE",
+        )
+        for index in range(count)
+    ]
+
+
+@pytest.fixture
+def make_list(database):
+    """Store a lead list of `count` made-up leads and return its id."""
+
+    def make(title: str = "Spring leads", count: int = 5) -> int:
+        result = ImportResult(
+            rows_read=count,
+            leads=leads(count, prefix=title.replace(" ", "").lower()),
+            refused=[],
+            encoding="utf-8",
+            delimiter=",",
+            columns={},
+        )
+        with database.writer() as session:
+            lead_list = lead_lists.store_list(session, title, result, "Dana", "made-up.csv")
+            session.commit()
+            return lead_list.id
+
+    return make
+
+
+@pytest.fixture
+def make_offer(database):
+    """Store an affiliate and an offer sending to `url`; returns (affiliate_id, offer_id)."""
+
+    def make(url: str, name: str = "Solar", affiliate: str = "North") -> tuple[int, int]:
+        with database.writer() as session:
+            product = directory.get_or_create_product(session, "Energy")
+            found = directory.add_affiliate(session, affiliate)
+            offer = directory.add_offer(session, name, url, product.id)
+            session.commit()
+            return found.id, offer.id
+
+    return make

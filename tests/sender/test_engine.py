@@ -1,0 +1,265 @@
+"""The sender against a real local advertiser: pace, status changes and outcomes."""
+
+from __future__ import annotations
+
+import itertools
+import statistics
+import threading
+import time
+
+import pytest
+from sqlalchemy import func, select
+
+from leaddesk.advertiser.sandbox import SandboxAdvertiser
+from leaddesk.core.pacing import PeriodUnit, SendInterval
+from leaddesk.core.status import Action, DeliveryState, Status
+from leaddesk.sender.engine import Sender
+from leaddesk.services import directory, distributions
+from leaddesk.services.distributions import NewDistribution
+from leaddesk.storage.models import Delivery, Distribution
+
+FAST_RETRIES = (0.05, 0.05)
+
+
+def wait_until(condition, timeout_s: float = 20.0, poll_s: float = 0.05) -> None:
+    deadline = time.monotonic() + timeout_s
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError("condition not met in time")
+        time.sleep(poll_s)
+
+
+class RunningSender:
+    """A Sender looping in a thread, as `leaddesk run` does."""
+
+    def __init__(self, database) -> None:
+        self.changes: list[int] = []
+        self.sender = Sender(database, on_change=self.changes.append, retry_backoff_s=FAST_RETRIES)
+        self.stop_event = threading.Event()
+        self.sender.start()
+        self.thread = threading.Thread(target=self.sender.run, kwargs={"stop": self.stop_event})
+        self.thread.start()
+
+    def stop(self) -> None:
+        self.stop_event.set()
+        self.sender.wake()
+        self.thread.join(10)
+        assert self.sender.shutdown(5) == 0
+
+
+@pytest.fixture
+def running(database):
+    started: list[RunningSender] = []
+
+    def start() -> RunningSender:
+        started.append(RunningSender(database))
+        return started[-1]
+
+    yield start
+    for each in started:
+        each.stop()
+
+
+def distribute(database, list_id, affiliate_id, offer_id, every_s=1, title="Spring") -> int:
+    with database.writer() as session:
+        created = distributions.create_distribution(
+            session,
+            NewDistribution(
+                title=title,
+                lead_list_id=list_id,
+                affiliate_id=affiliate_id,
+                offer_id=offer_id,
+                interval=SendInterval(every_s, PeriodUnit.SECONDS),
+                fixed_fields={"language": "de"},
+                manager_name="Dana",
+            ),
+        )
+        session.commit()
+        return created.id
+
+
+def distribution(database, distribution_id) -> Distribution:
+    with database.session() as session:
+        return session.get_one(Distribution, distribution_id)
+
+
+def states(database, distribution_id) -> dict[str, int]:
+    with database.session() as session:
+        rows = session.execute(
+            select(Delivery.state, func.count())
+            .where(Delivery.distribution_id == distribution_id)
+            .group_by(Delivery.state)
+        )
+        return dict(rows.all())
+
+
+def act(database, distribution_id, action) -> None:
+    with database.writer() as session:
+        distributions.apply_action(session, distribution_id, action)
+        session.commit()
+
+
+def emails(advertiser: SandboxAdvertiser) -> list[str]:
+    return [request["payload"]["email"] for request in advertiser.received]
+
+
+def test_a_list_is_sent_once_at_its_pace_and_turns_done(
+    database, sandbox, make_list, make_offer, running
+):
+    affiliate_id, offer_id = make_offer(sandbox.url)
+    list_id = make_list(count=6)
+    created_at = time.time()
+    distribution_id = distribute(database, list_id, affiliate_id, offer_id)
+    sender = running()
+
+    wait_until(lambda: distribution(database, distribution_id).status == Status.DONE.value)
+
+    received = sandbox.received
+    assert len(received) == 6
+    assert len(set(emails(sandbox))) == 6
+    assert received[0]["received_at"] - created_at < 1.0
+    assert received[0]["payload"]["language"] == "de"
+    assert received[0]["payload"]["affiliate_name"] == "North"
+    gaps = [b["received_at"] - a["received_at"] for a, b in itertools.pairwise(received)]
+    assert all(0.3 <= gap <= 1.7 for gap in gaps)
+    finished = distribution(database, distribution_id)
+    assert (finished.sent, finished.accepted) == (6, 6)
+    assert finished.finished_at is not None and finished.last_sent_at is not None
+    assert finished.last_lead_label == "First5 Last5"
+    assert states(database, distribution_id) == {DeliveryState.ACCEPTED.value: 6}
+    assert distribution_id in sender.changes
+
+
+def test_pause_holds_the_list_and_resume_goes_on_with_the_next_lead(
+    database, sandbox, make_list, make_offer, running
+):
+    affiliate_id, offer_id = make_offer(sandbox.url)
+    distribution_id = distribute(database, make_list(count=6), affiliate_id, offer_id)
+    running()
+    wait_until(lambda: distribution(database, distribution_id).accepted >= 2)
+    act(database, distribution_id, Action.PAUSE)
+    held = len(sandbox.received)
+    time.sleep(2.5)
+    assert len(sandbox.received) == held
+    assert held < 6
+
+    resumed_at = time.time()
+    act(database, distribution_id, Action.RESUME)
+    wait_until(lambda: distribution(database, distribution_id).status == Status.DONE.value)
+
+    assert sorted(emails(sandbox)) == sorted(set(emails(sandbox)))
+    assert len(sandbox.received) == 6
+    # The pace starts again from the resume: the next lead leaves at once.
+    assert sandbox.received[held]["received_at"] - resumed_at < 1.0
+
+
+def test_done_stops_at_once_and_skips_what_is_left(
+    database, sandbox, make_list, make_offer, running
+):
+    affiliate_id, offer_id = make_offer(sandbox.url)
+    distribution_id = distribute(database, make_list(count=10), affiliate_id, offer_id)
+    running()
+    wait_until(lambda: distribution(database, distribution_id).accepted >= 2)
+    act(database, distribution_id, Action.DONE)
+    sent = len(sandbox.received)
+    time.sleep(2.0)
+
+    assert len(sandbox.received) == sent
+    counts = states(database, distribution_id)
+    assert counts[DeliveryState.SKIPPED.value] == 10 - sent
+    assert distribution(database, distribution_id).status == Status.DONE.value
+
+
+def test_delete_stops_keeps_records_and_shows_under_deleted(
+    database, sandbox, make_list, make_offer, running
+):
+    affiliate_id, offer_id = make_offer(sandbox.url)
+    distribution_id = distribute(database, make_list(count=10), affiliate_id, offer_id)
+    running()
+    wait_until(lambda: distribution(database, distribution_id).accepted >= 1)
+    act(database, distribution_id, Action.DELETE)
+    sent = len(sandbox.received)
+    time.sleep(2.0)
+
+    assert len(sandbox.received) == sent
+    assert sum(states(database, distribution_id).values()) == 10
+    with database.session() as session:
+        shown = distributions.find_rows(session, distributions.DistributionFilter())
+        deleted = distributions.find_rows(
+            session, distributions.DistributionFilter(status=Status.DELETED)
+        )
+    assert distribution_id not in [row.id for row in shown]
+    assert [row.id for row in deleted] == [distribution_id]
+
+
+def test_rejections_and_failures_are_recorded_with_their_reason(
+    database, sandbox, make_list, make_offer, running
+):
+    affiliate_id, offer_id = make_offer(sandbox.url)
+    list_id = make_list(count=2)
+    first = distribute(database, list_id, affiliate_id, offer_id, title="First")
+    second = distribute(database, list_id, affiliate_id, offer_id, title="Again")
+    with database.writer() as session:
+        closed = SandboxAdvertiser(port=0)
+        closed.listen()
+        closed_url = closed.url
+        closed.stop()
+        dead = directory.add_offer(session, "Gone", closed_url)
+        session.commit()
+    third = distribute(database, list_id, affiliate_id, dead.id, title="Nowhere")
+    running()
+    for each in (first, second, third):
+        wait_until(lambda each=each: distribution(database, each).status == Status.DONE.value)
+
+    assert distribution(database, first).accepted + distribution(database, second).accepted == 2
+    assert distribution(database, first).rejected + distribution(database, second).rejected == 2
+    with database.session() as session:
+        rejected = session.scalars(
+            select(Delivery).where(Delivery.state == DeliveryState.REJECTED.value)
+        ).all()
+        failed = session.scalars(select(Delivery).where(Delivery.distribution_id == third)).all()
+    assert {d.http_status for d in rejected} == {409}
+    assert all("Duplicate" in d.reason for d in rejected)
+    assert [d.state for d in failed] == [DeliveryState.FAILED.value] * 2
+    assert all(d.attempts == 3 and "could not connect" in d.reason for d in failed)
+    assert distribution(database, third).failed == 2
+
+
+def test_slow_answers_do_not_stretch_the_schedule(database, make_list, make_offer, running):
+    with SandboxAdvertiser(port=0, latency_ms=3000) as slow:
+        affiliate_id, offer_id = make_offer(slow.url)
+        distribution_id = distribute(database, make_list(count=8), affiliate_id, offer_id)
+        running()
+        wait_until(lambda: distribution(database, distribution_id).status == Status.DONE.value)
+        received = slow.received
+
+    times = [request["received_at"] for request in received]
+    assert len(times) == 8
+    # Eight leads one second apart take seven seconds, however slowly each is answered.
+    assert times[-1] - times[0] <= 7 + 1
+    gaps = [b - a for a, b in itertools.pairwise(times)]
+    assert all(0.3 <= gap <= 1.7 for gap in gaps)
+
+
+def test_many_distributions_run_at_once_without_delaying_each_other(
+    database, sandbox, make_list, make_offer, running
+):
+    affiliate_id, offer_id = make_offer(sandbox.url)
+    ids = [
+        distribute(
+            database, make_list(f"List {n}", count=4), affiliate_id, offer_id, title=f"D{n}"
+        )
+        for n in range(12)
+    ]
+    running()
+    wait_until(lambda: all(distribution(database, i).status == Status.DONE.value for i in ids))
+
+    by_list: dict[str, list[float]] = {}
+    for request in sandbox.received:
+        by_list.setdefault(request["payload"]["email"].split("0")[0][:6], []).append(
+            request["received_at"]
+        )
+    assert len(sandbox.received) == 48
+    assert len(set(emails(sandbox))) == 48
+    spans = [max(t) - min(t) for t in by_list.values()]
+    assert statistics.median(spans) <= 3 + 1
