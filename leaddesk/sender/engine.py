@@ -24,7 +24,7 @@ from sqlalchemy.exc import OperationalError
 from leaddesk.advertiser.client import RETRY_BACKOFF_S, AdvertiserClient
 from leaddesk.core.clock import utc_now
 from leaddesk.core.pacing import offset_seconds
-from leaddesk.services import deliveries
+from leaddesk.services import deliveries, sender_lease
 from leaddesk.services.deliveries import ActiveDistribution, ClaimedDelivery, Outcome
 from leaddesk.storage.database import Database
 from leaddesk.storage.models import Distribution
@@ -79,17 +79,53 @@ class Sender:
         self._in_flight: Counter[int] = Counter()
         self._futures: set[Future] = set()
         self._paces: dict[int, _Pace] = {}
+        self._owner = sender_lease.new_owner()
+        self._holds_lease = False
+        self._told_waiting = False
+        self._lease_checked_at = -float("inf")
         self._started = False
 
     # Life cycle --------------------------------------------------------------------------
 
     def start(self) -> None:
+        """Take the data file's sending lease, if free, and prepare to send."""
+        self._started = True
+        self._keep_lease()
+
+    @property
+    def holds_lease(self) -> bool:
+        """False while another LeadDesk process is sending from the same data file."""
+        return self._holds_lease
+
+    def _keep_lease(self) -> bool:
+        now = time.monotonic()
+        if now - self._lease_checked_at < sender_lease.RENEW_EVERY_S:
+            return self._holds_lease
+        self._lease_checked_at = now
+        try:
+            with self._database.writer() as session:
+                held = sender_lease.acquire(session, self._owner)
+        except OperationalError as error:
+            self._report(f"Cannot write to the data file: {error.orig}")
+            return False
+        if held and not self._holds_lease:
+            self._take_over()
+        if not held and (self._holds_lease or not self._told_waiting):
+            self._report(
+                "Another LeadDesk (the app or `leaddesk run`) is sending from this data file; "
+                "this one takes over if it stops."
+            )
+            self._told_waiting = True
+        self._holds_lease = held
+        return held
+
+    def _take_over(self) -> None:
         """Settle what a stopped sender left in flight and restart every pace from now."""
         with self._database.writer() as session:
             deliveries.settle_interrupted(session)
         with self._database.writer() as session:
             deliveries.reanchor_active(session)
-        self._started = True
+        self._paces.clear()
 
     def wake(self) -> None:
         """Look at the data file again now: a distribution was created, paused or resumed."""
@@ -114,6 +150,10 @@ class Sender:
             pending = set(self._futures)
         _done, not_done = wait_for_futures(pending, timeout=wait_s)
         self._pool.shutdown(wait=False, cancel_futures=True)
+        if self._holds_lease and not not_done:
+            with self._database.writer() as session:
+                sender_lease.release(session, self._owner)
+            self._holds_lease = False
         if not_done:
             log.warning("%d requests were still in flight at shutdown", len(not_done))
         return len(not_done)
@@ -126,6 +166,8 @@ class Sender:
 
     def step(self) -> tuple[int, float]:
         """Send every lead now due; returns the Active count and seconds until the next."""
+        if not self._keep_lease():
+            return self._count_active(), POLL_INTERVAL_S
         try:
             with self._database.session() as session:
                 active = deliveries.active_distributions(session)
@@ -139,6 +181,10 @@ class Sender:
             wait_s = min(wait_s, self._serve(distribution))
         self._forget_inactive({distribution.id for distribution in active})
         return len(active), max(wait_s, 0.0)
+
+    def _count_active(self) -> int:
+        with self._database.session() as session:
+            return len(deliveries.active_distributions(session))
 
     def _serve(self, distribution: ActiveDistribution) -> float:
         pace = self._pace(distribution)

@@ -14,7 +14,7 @@ from leaddesk.advertiser.sandbox import SandboxAdvertiser
 from leaddesk.core.pacing import PeriodUnit, SendInterval
 from leaddesk.core.status import Action, DeliveryState, Status
 from leaddesk.sender.engine import Sender
-from leaddesk.services import directory, distributions
+from leaddesk.services import directory, distributions, sender_lease
 from leaddesk.services.distributions import NewDistribution
 from leaddesk.storage.models import Delivery, Distribution
 
@@ -263,3 +263,35 @@ def test_many_distributions_run_at_once_without_delaying_each_other(
     assert len(set(emails(sandbox))) == 48
     spans = [max(t) - min(t) for t in by_list.values()]
     assert statistics.median(spans) <= 3 + 1
+
+
+def test_two_senders_on_one_data_file_never_send_a_lead_twice(
+    database, sandbox, make_list, make_offer, running
+):
+    affiliate_id, offer_id = make_offer(sandbox.url)
+    distribution_id = distribute(database, make_list(count=8), affiliate_id, offer_id)
+    first, second = running(), running()
+    wait_until(lambda: distribution(database, distribution_id).status == Status.DONE.value)
+
+    assert len(sandbox.received) == 8
+    assert len(set(emails(sandbox))) == 8
+    assert [first.sender.holds_lease, second.sender.holds_lease].count(True) == 1
+    gaps = [b["received_at"] - a["received_at"] for a, b in itertools.pairwise(sandbox.received)]
+    assert all(gap >= 0.3 for gap in gaps)
+
+
+def test_a_waiting_sender_takes_over_when_the_holder_stops(
+    database, sandbox, make_list, make_offer, running, monkeypatch
+):
+    monkeypatch.setattr(sender_lease, "RENEW_EVERY_S", 0.2)
+    affiliate_id, offer_id = make_offer(sandbox.url)
+    distribution_id = distribute(database, make_list(count=6), affiliate_id, offer_id)
+    first = running()
+    wait_until(lambda: distribution(database, distribution_id).accepted >= 2)
+    second = running()
+    assert not second.sender.holds_lease
+    first.stop()
+    wait_until(lambda: distribution(database, distribution_id).status == Status.DONE.value)
+
+    assert second.sender.holds_lease
+    assert len(sandbox.received) == 6 == len(set(emails(sandbox)))

@@ -1,0 +1,1 @@
+"""The Qt window: pages, dialogs and the sender's thread."""

@@ -1,0 +1,271 @@
+"""The dialog that creates a distribution: a list, an offer, an affiliate and a pace."""
+
+from __future__ import annotations
+
+import logging
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QLabel,
+    QLineEdit,
+    QSizePolicy,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+from sqlalchemy.exc import OperationalError
+
+from leaddesk.core.data_setting import parse_fixed_fields
+from leaddesk.core.durations import format_duration
+from leaddesk.core.pacing import PeriodUnit, SendInterval, estimated_total_seconds
+from leaddesk.errors import InputError, LeadDeskError
+from leaddesk.services.directory import all_of
+from leaddesk.services.distributions import (
+    FormErrors,
+    NewDistribution,
+    check_new_distribution,
+    create_distribution,
+)
+from leaddesk.services.lead_lists import list_summaries
+from leaddesk.storage.database import Database
+from leaddesk.storage.models import Affiliate, Offer
+
+log = logging.getLogger(__name__)
+
+ERROR_COLOR = "#c62828"
+VALUE_MAX = 100_000
+DEFAULT_UNIT = PeriodUnit.MINUTES
+NO_LISTS = "Import a lead list first on the Lead lists page."
+NO_AFFILIATES = "Add an affiliate first on the Directory page."
+NO_OFFERS = "Add an offer first on the Directory page."
+BUSY = "The data file is busy, so the distribution was not created. Try again in a moment."
+
+
+def leads_text(count: int) -> str:
+    return f"{count} lead" if count == 1 else f"{count} leads"
+
+
+def estimate_text(lead_count: int | None, interval: SendInterval) -> str:
+    """`Estimated time to send 100 leads: 1 h 39 min`."""
+    if lead_count is None:
+        return "Estimated time to send: choose a lead list."
+    seconds = estimated_total_seconds(lead_count, interval.seconds)
+    duration = format_duration(seconds) if seconds else "at once"
+    return f"Estimated time to send {leads_text(lead_count)}: {duration}"
+
+
+class CreateDistributionDialog(QDialog):
+    """Asks for what a new distribution sends, where and how fast, then creates it."""
+
+    def __init__(self, database: Database, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("New distribution")
+        self._database = database
+        self.created_id: int | None = None
+        self._lead_counts: dict[int, int] = {}
+        self.errors: dict[str, QLabel] = {}
+
+        self.title_edit = QLineEdit()
+        self.title_edit.setPlaceholderText("Only managers see it")
+        self.title_edit.setMaxLength(200)
+        self.unit_combo = QComboBox()
+        for unit in PeriodUnit:
+            self.unit_combo.addItem(unit.label, unit)
+        self.unit_combo.setCurrentIndex(self.unit_combo.findData(DEFAULT_UNIT))
+        self.value_spin = QSpinBox()
+        self.value_spin.setRange(1, VALUE_MAX)
+        self.list_combo = QComboBox()
+        self.affiliate_combo = QComboBox()
+        self.offer_combo = QComboBox()
+        self.data_setting_edit = QLineEdit()
+        self.data_setting_edit.setPlaceholderText("language=de, source=spring (optional)")
+        self.estimate_label = QLabel()
+        self.estimate_label.setStyleSheet(f"color: {ERROR_COLOR}; font-weight: bold;")
+        self.buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Apply | QDialogButtonBox.StandardButton.Cancel
+        )
+
+        self._lay_out()
+        self._fill_choices()
+        self._connect()
+        self._update_estimate()
+
+    # Building ------------------------------------------------------------------------------
+
+    def _lay_out(self) -> None:
+        form = QFormLayout()
+        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.ExpandingFieldsGrow)
+        rows = (
+            ("title", "Title", self.title_edit),
+            ("unit", "Period unit", self.unit_combo),
+            ("value", "Value", self.value_spin),
+            ("lead_list", "Lead list", self.list_combo),
+            ("affiliate", "Affiliate", self.affiliate_combo),
+            ("offer", "Offer", self.offer_combo),
+            ("data_setting", "Data setting", self.data_setting_edit),
+        )
+        narrow = (self.unit_combo, self.value_spin)
+        for name, label, field in rows:
+            form.addRow(label, self._with_error(name, field, wide=field not in narrow))
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addWidget(self.estimate_label)
+        layout.addWidget(self._error_label("form"))
+        layout.addWidget(self.buttons)
+        self.setMinimumWidth(480)
+
+    def _error_label(self, name: str) -> QLabel:
+        """A red message, hidden while there is nothing to say."""
+        error = QLabel()
+        error.setObjectName(f"{name}_error")
+        error.setStyleSheet(f"color: {ERROR_COLOR};")
+        error.setWordWrap(True)
+        error.hide()
+        self.errors[name] = error
+        return error
+
+    def _with_error(self, name: str, field: QWidget, wide: bool) -> QWidget:
+        """The field with its message under it, both as wide as the form allows."""
+        error = self._error_label(name)
+        box = QWidget()
+        box.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
+        column = QVBoxLayout(box)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.setSpacing(2)
+        if wide:
+            column.addWidget(field)
+        else:
+            column.addWidget(field, 0, Qt.AlignmentFlag.AlignLeft)
+        column.addWidget(error)
+        return box
+
+    def _fill_choices(self) -> None:
+        with self._database.session() as session:
+            lists = list_summaries(session)
+            affiliates = [(a.id, a.name) for a in all_of(session, Affiliate)]
+            offers = [
+                (o.id, f"{o.name} ({o.product.name})" if o.product else o.name)
+                for o in all_of(session, Offer)
+            ]
+        self._lead_counts = {summary.id: summary.lead_count for summary in lists}
+        _fill(
+            self.list_combo,
+            [(s.id, f"{s.title} ({leads_text(s.lead_count)})") for s in lists],
+            "No lead lists yet",
+        )
+        _fill(self.affiliate_combo, affiliates, "No affiliates yet")
+        _fill(self.offer_combo, offers, "No offers yet")
+        self._show_missing_choices()
+
+    def _show_missing_choices(self) -> None:
+        for name, combo, message in (
+            ("lead_list", self.list_combo, NO_LISTS),
+            ("affiliate", self.affiliate_combo, NO_AFFILIATES),
+            ("offer", self.offer_combo, NO_OFFERS),
+        ):
+            if combo.currentData() is None:
+                self.show_error(name, message)
+
+    def _connect(self) -> None:
+        self.unit_combo.currentIndexChanged.connect(self._update_estimate)
+        self.value_spin.valueChanged.connect(self._update_estimate)
+        self.list_combo.currentIndexChanged.connect(self._update_estimate)
+        self.title_edit.textChanged.connect(lambda: self.show_error("title", ""))
+        self.list_combo.currentIndexChanged.connect(lambda: self.show_error("lead_list", ""))
+        self.affiliate_combo.currentIndexChanged.connect(lambda: self.show_error("affiliate", ""))
+        self.offer_combo.currentIndexChanged.connect(lambda: self.show_error("offer", ""))
+        self.data_setting_edit.textChanged.connect(self._check_data_setting)
+        apply_button = self.buttons.button(QDialogButtonBox.StandardButton.Apply)
+        apply_button.setDefault(True)
+        apply_button.clicked.connect(self.apply)
+        self.buttons.rejected.connect(self.reject)
+
+    # Reading the form ----------------------------------------------------------------------
+
+    def interval(self) -> SendInterval:
+        # A combo box hands back an enum member it was given as its plain string.
+        unit = PeriodUnit(self.unit_combo.currentData())
+        return SendInterval(self.value_spin.value(), unit)
+
+    def lead_count(self) -> int | None:
+        lead_list_id = self.list_combo.currentData()
+        return None if lead_list_id is None else self._lead_counts.get(lead_list_id, 0)
+
+    def fixed_fields(self) -> dict[str, str]:
+        return parse_fixed_fields([self.data_setting_edit.text()])
+
+    def show_error(self, name: str, message: str) -> None:
+        label = self.errors[name]
+        label.setText(message)
+        label.setVisible(bool(message))
+
+    def _update_estimate(self) -> None:
+        self.estimate_label.setText(estimate_text(self.lead_count(), self.interval()))
+
+    def _check_data_setting(self) -> dict[str, str] | None:
+        try:
+            fields = self.fixed_fields()
+        except InputError as error:
+            self.show_error("data_setting", str(error))
+            return None
+        self.show_error("data_setting", "")
+        return fields
+
+    # Creating ------------------------------------------------------------------------------
+
+    def apply(self) -> None:
+        """Check every field, and create the distribution if all are right."""
+        fixed_fields = self._check_data_setting()
+        new = NewDistribution(
+            title=self.title_edit.text(),
+            lead_list_id=self.list_combo.currentData(),
+            affiliate_id=self.affiliate_combo.currentData(),
+            offer_id=self.offer_combo.currentData(),
+            interval=self.interval(),
+            fixed_fields=fixed_fields or {},
+        )
+        with self._database.session() as session:
+            problems = check_new_distribution(session, new)
+        self.show_error("form", "")
+        self._show_problems(problems)
+        if problems or fixed_fields is None:
+            return
+        try:
+            self.created_id = self._create(new)
+        except FormErrors as error:
+            self._show_problems(error.problems)
+            return
+        except LeadDeskError as error:
+            self.show_error("form", str(error))
+            return
+        except OperationalError as error:
+            log.warning("Creating a distribution failed: %s", error)
+            self.show_error("form", BUSY)
+            return
+        self.accept()
+
+    def _create(self, new: NewDistribution) -> int:
+        with self._database.writer() as session:
+            distribution = create_distribution(session, new)
+            session.commit()
+            return distribution.id
+
+    def _show_problems(self, problems: dict[str, str]) -> None:
+        for name in ("title", "lead_list", "affiliate", "offer"):
+            self.show_error(name, problems.get(name, ""))
+        self._show_missing_choices()
+
+
+def _fill(combo: QComboBox, choices: list[tuple[int, str]], placeholder: str) -> None:
+    """Choices as (id, text); with none, a placeholder whose data is None."""
+    combo.clear()
+    if not choices:
+        combo.addItem(placeholder, None)
+        combo.setEnabled(False)
+        return
+    for choice_id, text in choices:
+        combo.addItem(text, choice_id)

@@ -1,0 +1,182 @@
+"""The main window: its pages, its title and status bar, and closing it."""
+
+from __future__ import annotations
+
+import logging
+import sys
+import threading
+from pathlib import Path
+
+import pytest
+from PySide6.QtWidgets import QMessageBox
+
+from leaddesk.core.lead_import import ImportResult, LeadRecord
+from leaddesk.core.pacing import PeriodUnit, SendInterval
+from leaddesk.services import directory, distributions, lead_lists
+from leaddesk.storage.database import Database
+from leaddesk.ui import app
+from leaddesk.ui.app import CrashReporter, create_main_window, run_app
+from leaddesk.ui.directory_page import DirectoryPage
+from leaddesk.ui.distributions_page import DistributionsPage
+from leaddesk.ui.lead_lists_page import LeadListsPage
+from leaddesk.ui.main_window import QUIT_QUESTION, MainWindow
+
+
+class Answers:
+    """Stands in for a QMessageBox static function: records the text, gives one answer."""
+
+    def __init__(self, answer=QMessageBox.StandardButton.Ok) -> None:
+        self.answer = answer
+        self.texts: list[str] = []
+
+    def __call__(self, _parent, _title, text, *args, **kwargs):
+        self.texts.append(text)
+        return self.answer
+
+
+@pytest.fixture
+def window(qtbot, database) -> MainWindow:
+    with database.writer() as session:
+        directory.set_current_manager(session, "Maria Lopez")
+        session.commit()
+    main = create_main_window(database)
+    qtbot.addWidget(main)
+    yield main
+    main.stop_sender()
+
+
+def seed_active_distribution(database: Database) -> None:
+    leads = [LeadRecord(row_number=2, email="ada@example.com")]
+    with database.writer() as session:
+        affiliate = directory.add_affiliate(session, "North Media")
+        offer = directory.add_offer(session, "Solar DE", "http://127.0.0.1:9/leads")
+        lead_list = lead_lists.store_list(
+            session, "Spring", ImportResult(1, leads, [], "utf-8", ",", {}), None, "x.csv"
+        )
+        distributions.create_distribution(
+            session,
+            distributions.NewDistribution(
+                "Spring",
+                lead_list.id,
+                affiliate.id,
+                offer.id,
+                SendInterval(1, PeriodUnit.DAYS),
+                {},
+            ),
+        )
+        session.commit()
+
+
+def test_window_has_three_pages(window, database):
+    tabs = window.tabs
+    assert [tabs.tabText(i) for i in range(tabs.count())] == [
+        "Distributions",
+        "Lead lists",
+        "Directory",
+    ]
+    assert isinstance(tabs.widget(0), DistributionsPage)
+    assert isinstance(tabs.widget(1), LeadListsPage)
+    assert isinstance(tabs.widget(2), DirectoryPage)
+    assert window.windowTitle() == "LeadDesk — Maria Lopez"
+    assert window.data_file_label.text() == f"Data file: {database.path}"
+    assert (window.width(), window.height()) == (1280, 760)
+
+
+def test_sender_state_shows_in_the_status_bar(qtbot, window):
+    qtbot.waitUntil(lambda: "idle" in window.sender_label.text())
+    window.on_sender_error("Cannot read the data file: disk I/O error")
+    assert window.error_label.isVisibleTo(window)
+    assert "disk I/O error" in window.error_label.text()
+
+
+def test_closing_with_nothing_active_stops_the_sender(qtbot, window, monkeypatch):
+    question = Answers(QMessageBox.StandardButton.No)
+    monkeypatch.setattr(QMessageBox, "question", question)
+    window.show()
+    qtbot.waitUntil(window.sender_thread.is_running)
+
+    assert window.close()
+
+    assert question.texts == []
+    assert not window.isVisible()
+    assert not window.sender_thread.is_running()
+
+
+def test_closing_while_sending_asks_first(qtbot, database, monkeypatch):
+    seed_active_distribution(database)
+    main = MainWindow(database, None)
+    qtbot.addWidget(main)
+    main.show()
+    question = Answers(QMessageBox.StandardButton.No)
+    monkeypatch.setattr(QMessageBox, "question", question)
+
+    assert not main.close()
+    assert main.isVisible()
+    assert question.texts == [QUIT_QUESTION]
+
+    question.answer = QMessageBox.StandardButton.Yes
+    assert main.close()
+    assert not main.isVisible()
+
+
+def test_an_unusable_data_folder_stops_before_any_window(tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
+    critical = Answers()
+    monkeypatch.setattr(QMessageBox, "critical", critical)
+    not_a_folder = tmp_path / "file"
+    not_a_folder.write_text("x")
+    try:
+        assert run_app(not_a_folder / "data") == 1
+    finally:
+        _remove_log_handlers()
+    assert len(critical.texts) == 1
+    assert "Cannot create the data folder" in critical.texts[0]
+
+
+def _remove_log_handlers() -> None:
+    root = logging.getLogger()
+    for handler in [h for h in root.handlers if getattr(h, "leaddesk", False)]:
+        root.removeHandler(handler)
+        handler.close()
+
+
+def test_a_bug_is_logged_and_names_the_log_file(qtbot, monkeypatch, caplog):
+    critical = Answers()
+    monkeypatch.setattr(QMessageBox, "critical", critical)
+    reporter = CrashReporter("/logs/leaddesk.log")
+    reporter.install()
+    try:
+        try:
+            raise ValueError("broken")
+        except ValueError:
+            sys.excepthook(*sys.exc_info())
+    finally:
+        reporter.uninstall()
+
+    qtbot.waitUntil(lambda: bool(critical.texts))
+    assert "The details are in /logs/leaddesk.log" in critical.texts[0]
+    assert any(record.exc_info and record.exc_info[0] is ValueError for record in caplog.records)
+
+
+def _fail() -> None:
+    raise RuntimeError("broken in a thread")
+
+
+def test_a_bug_in_another_thread_opens_the_dialog_in_the_window_thread(qtbot, monkeypatch):
+    critical = Answers()
+    monkeypatch.setattr(QMessageBox, "critical", critical)
+    reporter = CrashReporter("/logs/leaddesk.log")
+    reporter.install()
+    try:
+        worker = threading.Thread(target=_fail)
+        worker.start()
+        worker.join()
+        qtbot.waitUntil(lambda: bool(critical.texts))
+    finally:
+        reporter.uninstall()
+    assert len(critical.texts) == 1
+
+
+def test_app_icon_is_found():
+    assert Path(app.resources_dir(), app.ICON_FILE).exists()
+    assert not app.app_icon().isNull()
