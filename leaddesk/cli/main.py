@@ -261,6 +261,12 @@ def _run(database: Database, args: argparse.Namespace) -> int:
     sender = Sender(database, on_error=lambda message: print(message, file=sys.stderr))
     try:
         sender.start()
+        if not sender.holds_lease:
+            print(
+                "Another LeadDesk (the app or `leaddesk run`) is sending from this data file; "
+                "this one waits and takes over if it stops.",
+                file=sys.stderr,
+            )
         print("Sending; press Ctrl+C to stop.", flush=True)
         sender.run(until_done=args.until_done, stop=stop)
     except KeyboardInterrupt:

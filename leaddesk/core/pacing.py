@@ -45,6 +45,12 @@ _SUFFIXES = {
     "h": PeriodUnit.HOURS,
     "d": PeriodUnit.DAYS,
 }
+_SHORT_UNITS = {
+    PeriodUnit.SECONDS: "s",
+    PeriodUnit.MINUTES: "min",
+    PeriodUnit.HOURS: "h",
+    PeriodUnit.DAYS: "d",
+}
 _EVERY_PATTERN = re.compile(r"^\s*(\d+)\s*([smhd])\s*$", re.IGNORECASE)
 
 
@@ -70,6 +76,10 @@ class SendInterval:
     def describe(self) -> str:
         unit = self.unit.value[:-1] if self.value == 1 else self.unit.value
         return f"every {self.value} {unit}"
+
+    def describe_short(self) -> str:
+        """`every 2 min`: for narrow places such as a table cell."""
+        return f"every {self.value} {_SHORT_UNITS[self.unit]}"
 
     @classmethod
     def parse(cls, text: str) -> SendInterval:

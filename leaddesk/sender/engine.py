@@ -81,7 +81,6 @@ class Sender:
         self._paces: dict[int, _Pace] = {}
         self._owner = sender_lease.new_owner()
         self._holds_lease = False
-        self._told_waiting = False
         self._lease_checked_at = -float("inf")
         self._started = False
 
@@ -110,12 +109,8 @@ class Sender:
             return False
         if held and not self._holds_lease:
             self._take_over()
-        if not held and (self._holds_lease or not self._told_waiting):
-            self._report(
-                "Another LeadDesk (the app or `leaddesk run`) is sending from this data file; "
-                "this one takes over if it stops."
-            )
-            self._told_waiting = True
+        if not held and self._holds_lease:
+            log.warning("Another sender took over this data file")
         self._holds_lease = held
         return held
 

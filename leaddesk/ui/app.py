@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import getpass
 import logging
+import signal
 import sys
 import threading
 from pathlib import Path
 from types import TracebackType
 
-from PySide6.QtCore import QObject, Signal, Slot
+from PySide6.QtCore import QObject, QTimer, Signal, Slot
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication, QInputDialog, QLineEdit, QMessageBox, QWidget
 
@@ -24,6 +25,7 @@ from leaddesk.ui.sender_worker import SenderThread
 log = logging.getLogger(__name__)
 
 ICON_FILE = "leaddesk.svg"
+SIGNAL_CHECK_MS = 500
 NAME_QUESTION = "Your name, as it will show on the lists and distributions you create:"
 
 
@@ -122,6 +124,20 @@ def create_main_window(database: Database, start_sender: bool = True) -> MainWin
     return window
 
 
+def stop_on_terminate(app: QApplication, window: MainWindow) -> QTimer:
+    """Quit cleanly, recording requests in flight, when the system asks LeadDesk to end."""
+    signal.signal(signal.SIGTERM, lambda *_: window.close_without_asking())
+    # Python runs signal handlers only between bytecodes; a timer gives it those moments.
+    wakeup = QTimer(app)
+    wakeup.timeout.connect(_let_python_run)
+    wakeup.start(SIGNAL_CHECK_MS)
+    return wakeup
+
+
+def _let_python_run() -> None:
+    """Nothing to do: returning to Python is enough for a pending signal handler to run."""
+
+
 def run_app(folder: Path) -> int:
     """Run the window on the data file in `folder`; returns the exit code."""
     log_path = setup_logging() or str(log_dir() / LOG_FILE_NAME)
@@ -141,7 +157,10 @@ def run_app(folder: Path) -> int:
     try:
         ask_manager_name(database)
         window = create_main_window(database)
-        window.show()
+        # Without a window manager (a bare X server) maximising does nothing; fill the screen.
+        window.setGeometry(app.primaryScreen().availableGeometry())
+        window.showMaximized()
+        stop_on_terminate(app, window)
         code = app.exec()
     except Exception:
         log.exception("LeadDesk could not start its window")

@@ -72,7 +72,7 @@ def _end_text(end: datetime, start: datetime) -> str:
 
 
 def period_text(row: DistributionRow) -> str:
-    return f"{format_duration(row.period_seconds)} ({row.interval.describe()})"
+    return f"{format_duration(row.period_seconds)} ({row.interval.describe_short()})"
 
 
 def last_lead_text(row: DistributionRow) -> str:
@@ -133,6 +133,8 @@ def tooltip_text(row: DistributionRow, column: int) -> str | None:
         return progress_tooltip(row)
     if column == Column.DATA_SETTING and row.data_setting:
         return row.data_setting
+    if column == Column.SEND_INTERVAL:
+        return send_interval_text(row) or None
     return None
 
 

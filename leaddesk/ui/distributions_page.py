@@ -46,15 +46,15 @@ COLUMN_SAMPLES = {
     Column.ID: "99999",
     Column.LIST_TITLE: "Spring leads Germany",
     Column.MANAGERS: "Managername",
-    Column.SEND_INTERVAL: "2026-12-04 15:02 – 2026-12-05 16:42 (est.)",
-    Column.PERIOD: "23 h 59 min (every 59 minutes)",
+    Column.SEND_INTERVAL: "2026-12-04 15:02 – 16:42 (est.)",
+    Column.PERIOD: "1 h 40 min (every 1 min)",
     Column.AFFILIATES: "Süd Partner GmbH",
-    Column.OFFERS: "Sun offer DE (Solar panels)",
-    Column.DATA_SETTING: "first_name, last_name, email, phone",
+    Column.OFFERS: "Sun offer (Solar)",
+    Column.DATA_SETTING: "first_name, email",
     Column.LAST_SEND_LEAD: "Anna-Maria K. at 15:47:34",
     Column.LAST_SEND: "2026-12-04 16:05",
     Column.STATUS: "Deleted",
-    Column.PROGRESS: "1000 / 1000 (999 accepted, 999 rejected)",
+    Column.PROGRESS: "37 / 100 (35 accepted, 2 rejected)",
 }
 CELL_PADDING_PX = 24
 

@@ -26,9 +26,17 @@ QUIT_QUESTION = (
 )
 
 
+WAITING_FOR_OTHER_SENDER = -1
+
+
 def sender_state_text(active_count: int | None) -> str:
     if active_count is None:
         return "Sender: starting"
+    if active_count == WAITING_FOR_OTHER_SENDER:
+        return (
+            "Sender: waiting, another LeadDesk (the app or `leaddesk run`) is sending from "
+            "this data file"
+        )
     if active_count == 0:
         return "Sender: idle, no distribution is Active"
     plural = "" if active_count == 1 else "s"
@@ -47,6 +55,7 @@ class MainWindow(QMainWindow):
         super().__init__(parent)
         self._database = database
         self.sender_thread = sender_thread
+        self._ask_before_closing = True
         self.distributions_page = DistributionsPage(database)
         self.lead_lists_page = LeadListsPage(database)
         self.directory_page = DirectoryPage(database)
@@ -130,8 +139,13 @@ class MainWindow(QMainWindow):
         with self._database.session() as session:
             return bool(deliveries.active_distributions(session))
 
+    def close_without_asking(self) -> None:
+        """Close at once, as when the system ends the session: nobody is there to answer."""
+        self._ask_before_closing = False
+        self.close()
+
     def closeEvent(self, event: QCloseEvent) -> None:
-        if self.is_sending():
+        if self._ask_before_closing and self.is_sending():
             answer = QMessageBox.question(
                 self,
                 "Quit LeadDesk",

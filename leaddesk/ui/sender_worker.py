@@ -96,7 +96,8 @@ class SenderWorker(QObject):
                 log.exception("The sender's step failed")
                 self._report_error(UNEXPECTED_ERROR)
             else:
-                self._note_active(active_count)
+                # -1 tells the window that another process holds the sending lease.
+                self._note_active(active_count if self._sender.holds_lease else -1)
         if not self._stopping and self._timer is not None:
             self._timer.start(_step_delay_ms(wait_s))
 

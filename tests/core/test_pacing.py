@@ -80,3 +80,8 @@ def test_estimate_counts_from_the_first_lead():
     assert estimated_total_seconds(0, 60) == 0
     assert estimated_total_seconds(1, 60) == 0
     assert estimated_total_seconds(101, 60) == 6000
+
+
+def test_interval_has_a_short_form_for_table_cells():
+    assert SendInterval(2, PeriodUnit.MINUTES).describe_short() == "every 2 min"
+    assert SendInterval(1, PeriodUnit.DAYS).describe_short() == "every 1 d"

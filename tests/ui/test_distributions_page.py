@@ -415,7 +415,7 @@ def test_cells_of_an_active_distribution(database, page, ids):
     index = model.index(model.row_of(ids["Spring DE"]), Column.PROGRESS)
 
     assert cell(page, ids["Spring DE"], Column.SEND_INTERVAL) == "2026-12-04 15:02 – 16:42 (est.)"
-    assert cell(page, ids["Spring DE"], Column.PERIOD) == "1 h 40 min (every 1 minute)"
+    assert cell(page, ids["Spring DE"], Column.PERIOD) == "1 h 40 min (every 1 min)"
     assert cell(page, ids["Spring DE"], Column.LAST_SEND_LEAD) == "Name7 N. at 15:40:05"
     assert cell(page, ids["Spring DE"], Column.PROGRESS) == "37 / 101 (35 accepted, 2 rejected)"
     assert model.data(index, Qt.ItemDataRole.UserRole) == pytest.approx(37 / 101)
