@@ -271,8 +271,11 @@ def _run(database: Database, args: argparse.Namespace) -> int:
         sender.run(until_done=args.until_done, stop=stop)
     except KeyboardInterrupt:
         print("Stopping: waiting for requests in flight...", file=sys.stderr)
+        stop.set()
     finally:
         sender.shutdown()
+    if args.until_done and not stop.is_set():
+        print("No distribution is Active any more.")
     return 0
 
 

@@ -88,21 +88,29 @@ def resolve_manager(session: Session, name: str | None) -> Manager:
 # Affiliates and products -------------------------------------------------------------------
 
 
-def add_affiliate(session: Session, name: str) -> Affiliate:
-    name = clean_name(name, "affiliate")
-    _refuse_taken(session, Affiliate, name)
-    affiliate = Affiliate(name=name, created_at=utc_now())
-    session.add(affiliate)
+def _add_named(session: Session, model: type, name: str):
+    name = clean_name(name, model.__name__.lower())
+    _refuse_taken(session, model, name)
+    added = model(name=name, created_at=utc_now())
+    session.add(added)
     session.flush()
-    return affiliate
+    return added
+
+
+def _rename(session: Session, model: type, own_id: int, name: str):
+    name = clean_name(name, model.__name__.lower())
+    _refuse_taken(session, model, name, own_id)
+    renamed = session.get_one(model, own_id)
+    renamed.name = name
+    return renamed
+
+
+def add_affiliate(session: Session, name: str) -> Affiliate:
+    return _add_named(session, Affiliate, name)
 
 
 def rename_affiliate(session: Session, affiliate_id: int, name: str) -> Affiliate:
-    name = clean_name(name, "affiliate")
-    _refuse_taken(session, Affiliate, name, affiliate_id)
-    affiliate = session.get_one(Affiliate, affiliate_id)
-    affiliate.name = name
-    return affiliate
+    return _rename(session, Affiliate, affiliate_id, name)
 
 
 def affiliate_by_name(session: Session, name: str) -> Affiliate:
@@ -110,20 +118,11 @@ def affiliate_by_name(session: Session, name: str) -> Affiliate:
 
 
 def add_product(session: Session, name: str) -> Product:
-    name = clean_name(name, "product")
-    _refuse_taken(session, Product, name)
-    product = Product(name=name, created_at=utc_now())
-    session.add(product)
-    session.flush()
-    return product
+    return _add_named(session, Product, name)
 
 
 def rename_product(session: Session, product_id: int, name: str) -> Product:
-    name = clean_name(name, "product")
-    _refuse_taken(session, Product, name, product_id)
-    product = session.get_one(Product, product_id)
-    product.name = name
-    return product
+    return _rename(session, Product, product_id, name)
 
 
 def get_or_create_product(session: Session, name: str) -> Product:

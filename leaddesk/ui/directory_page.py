@@ -346,9 +346,7 @@ class DirectoryPage(QWidget):
 
     @Slot()
     def _rename_affiliate(self) -> None:
-        chosen = self.affiliates.selected_id()
-        if chosen is not None:
-            self.affiliate_dialog(chosen).exec()
+        self._open_for_selected(self.affiliates, self.affiliate_dialog)
 
     @Slot()
     def _add_product(self) -> None:
@@ -356,9 +354,7 @@ class DirectoryPage(QWidget):
 
     @Slot()
     def _rename_product(self) -> None:
-        chosen = self.products.selected_id()
-        if chosen is not None:
-            self.product_dialog(chosen).exec()
+        self._open_for_selected(self.products, self.product_dialog)
 
     @Slot()
     def _add_offer(self) -> None:
@@ -366,6 +362,10 @@ class DirectoryPage(QWidget):
 
     @Slot()
     def _edit_offer(self) -> None:
-        chosen = self.offers.selected_id()
+        self._open_for_selected(self.offers, self.offer_dialog)
+
+    @staticmethod
+    def _open_for_selected(section, make_dialog) -> None:
+        chosen = section.selected_id()
         if chosen is not None:
-            self.offer_dialog(chosen).exec()
+            make_dialog(chosen).exec()

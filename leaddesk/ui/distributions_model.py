@@ -44,6 +44,16 @@ STATUS_COLORS = {
 }
 
 _RIGHT_ALIGNED = {Column.ID}
+
+COLUMN_EXPLANATIONS = {
+    Column.LIST_TITLE: "The distribution's title, seen only by managers",
+    Column.SEND_INTERVAL: "When sending started, and when it ends (est.) or ended",
+    Column.PERIOD: "Estimated time to send the whole list, and the chosen pace",
+    Column.DATA_SETTING: "The lead fields sent, and fixed values added to each lead",
+    Column.LAST_SEND_LEAD: "The lead sent most recently, and when",
+    Column.LAST_SEND: "When the distribution finished",
+    Column.PROGRESS: "Leads sent of the list, and what the advertiser answered",
+}
 _Index = QModelIndex | QPersistentModelIndex
 _ROOT = QModelIndex()
 
@@ -192,12 +202,12 @@ class DistributionsModel(QAbstractTableModel):
         orientation: Qt.Orientation,
         role: int = Qt.ItemDataRole.DisplayRole,
     ) -> object:
-        if (
-            orientation == Qt.Orientation.Horizontal
-            and role == Qt.ItemDataRole.DisplayRole
-            and 0 <= section < len(Column.TITLES)
-        ):
+        if orientation != Qt.Orientation.Horizontal or not 0 <= section < len(Column.TITLES):
+            return None
+        if role == Qt.ItemDataRole.DisplayRole:
             return Column.TITLES[section]
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return COLUMN_EXPLANATIONS.get(section)
         return None
 
     def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> object:

@@ -63,15 +63,18 @@ def count_text(count: int) -> str:
     return f"{count} distribution" if count == 1 else f"{count} distributions"
 
 
-def confirmation_text(distribution_id: int, title: str, action: Action) -> str:
+def confirmation_text(
+    distribution_id: int, title: str, action: Action, status: Status | None = None
+) -> str:
     if action is Action.DONE:
         return (
             f"Mark distribution {distribution_id} '{title}' Done? "
             "Leads not yet sent will not be sent."
         )
     if action is Action.DELETE:
+        stops = "Sending stops; its" if status in (Status.ACTIVE, Status.PAUSED) else "Its"
         return (
-            f"Delete distribution {distribution_id} '{title}'? Sending stops; its records "
+            f"Delete distribution {distribution_id} '{title}'? {stops} records "
             "are kept and it shows under status Deleted."
         )
     return f"{action.label} distribution {distribution_id} '{title}'?"
@@ -264,7 +267,8 @@ class DistributionsPage(QWidget):
             row = self.model.row_of(distribution_id)
             shown = self.model.row_at(row) if row is not None else None
             title = shown.title if shown else ""
-            if not self.confirm(confirmation_text(distribution_id, title, action)):
+            status = shown.status if shown else None
+            if not self.confirm(confirmation_text(distribution_id, title, action, status)):
                 return False
         try:
             with self._database.writer() as session:

@@ -6,7 +6,7 @@ import getpass
 import logging
 
 from PySide6.QtCore import QDateTime, Slot
-from PySide6.QtGui import QCloseEvent
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import QLabel, QMainWindow, QMessageBox, QTabWidget, QWidget
 
 from leaddesk.services import deliveries, directory
@@ -65,10 +65,33 @@ class MainWindow(QMainWindow):
         self.tabs.addTab(self.lead_lists_page, "Lead lists")
         self.tabs.addTab(self.directory_page, "Directory")
         self.setCentralWidget(self.tabs)
-        self.setWindowTitle(f"LeadDesk — {self._manager_name()}")
+        # Qt adds the application's name after the title.
+        self.setWindowTitle(self._manager_name())
         self.resize(DEFAULT_WIDTH, DEFAULT_HEIGHT)
+        self._build_menu()
         self._build_status_bar()
         self._connect()
+
+    def _build_menu(self) -> None:
+        menu = self.menuBar().addMenu("&File")
+        entries = (
+            ("&Import lead file…", QKeySequence("Ctrl+I"), self.lead_lists_page.choose_and_import),
+            (
+                "&New distribution…",
+                QKeySequence("Ctrl+N"),
+                self.distributions_page.open_create_dialog,
+            ),
+            (None, None, None),
+            ("&Quit", QKeySequence("Ctrl+Q"), self.close),
+        )
+        for label, shortcut, slot in entries:
+            if label is None:
+                menu.addSeparator()
+                continue
+            action = QAction(label, self)
+            action.setShortcut(shortcut)
+            action.triggered.connect(slot)
+            menu.addAction(action)
 
     def _manager_name(self) -> str:
         with self._database.session() as session:

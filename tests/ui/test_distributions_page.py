@@ -17,7 +17,7 @@ from leaddesk.services import directory, distributions, lead_lists
 from leaddesk.services.distributions import Column, NewDistribution
 from leaddesk.storage.models import Delivery, Distribution
 from leaddesk.ui.create_dialog import CreateDistributionDialog
-from leaddesk.ui.distributions_page import DistributionsPage
+from leaddesk.ui.distributions_page import DistributionsPage, confirmation_text
 
 # title: (lead list, manager, affiliate, offer, status, local creation day)
 DISTRIBUTIONS = {
@@ -608,3 +608,9 @@ def test_new_distribution_button_creates_and_selects_it(qtbot, database, page, i
     selected = page.table.selectionModel().selectedRows()
     assert [index.row() for index in selected] == [0]
     assert page.count_label.text() == "4 distributions"
+
+
+def test_deleting_a_finished_distribution_does_not_speak_of_stopping():
+    text = confirmation_text(7, "Old", Action.DELETE, Status.DONE)
+    assert text.startswith("Delete distribution 7 'Old'? Its records are kept")
+    assert "Sending stops" in confirmation_text(7, "Old", Action.DELETE, Status.ACTIVE)

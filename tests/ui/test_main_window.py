@@ -77,7 +77,7 @@ def test_window_has_three_pages(window, database):
     assert isinstance(tabs.widget(0), DistributionsPage)
     assert isinstance(tabs.widget(1), LeadListsPage)
     assert isinstance(tabs.widget(2), DirectoryPage)
-    assert window.windowTitle() == "LeadDesk — Maria Lopez"
+    assert window.windowTitle() == "Maria Lopez"
     assert window.data_file_label.text() == f"Data file: {database.path}"
     assert (window.width(), window.height()) == (1280, 760)
 
@@ -180,3 +180,17 @@ def test_a_bug_in_another_thread_opens_the_dialog_in_the_window_thread(qtbot, mo
 def test_app_icon_is_found():
     assert Path(app.resources_dir(), app.ICON_FILE).exists()
     assert not app.app_icon().isNull()
+
+
+def test_the_file_menu_offers_import_new_and_quit_with_shortcuts(window):
+    [file_menu] = [a.menu() for a in window.menuBar().actions()]
+    shortcuts = {
+        action.text().replace("&", ""): action.shortcut().toString()
+        for action in file_menu.actions()
+        if not action.isSeparator()
+    }
+    assert shortcuts == {
+        "Import lead file…": "Ctrl+I",
+        "New distribution…": "Ctrl+N",
+        "Quit": "Ctrl+Q",
+    }
