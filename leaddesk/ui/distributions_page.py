@@ -285,19 +285,30 @@ class DistributionsPage(QWidget):
         self.distributions_changed.emit()
         return True
 
+    def context_menu(self, row: int) -> QMenu | None:
+        """The menu of a row: the actions its status allows, each applying itself."""
+        distribution_id = self.model.distribution_id(row)
+        actions = self.actions_for_row(row)
+        if distribution_id is None or not actions:
+            return None
+        menu = QMenu(self)
+        for action in actions:
+            entry = menu.addAction(action.label)
+            entry.setData((distribution_id, action.value))
+            entry.triggered.connect(self._on_menu_entry)
+        return menu
+
+    @Slot()
+    def _on_menu_entry(self) -> None:
+        distribution_id, action = self.sender().data()
+        self.apply_action(distribution_id, Action(action))
+
     def _show_menu(self, position: QPoint) -> None:
         index = self.table.indexAt(position)
-        if not index.isValid():
-            return
-        distribution_id = self.model.distribution_id(index.row())
-        menu = QMenu(self)
-        for action in self.actions_for_row(index.row()):
-            menu.addAction(action.label).setData(action.value)
-        if menu.isEmpty():
-            return
-        chosen = menu.exec(self.table.viewport().mapToGlobal(position))
-        if chosen is not None:
-            self.apply_action(distribution_id, Action(chosen.data()))
+        menu = self.context_menu(index.row()) if index.isValid() else None
+        if menu is not None:
+            menu.exec(self.table.viewport().mapToGlobal(position))
+            menu.deleteLater()
 
     def _ask(self, text: str) -> bool:
         answer = QMessageBox.question(

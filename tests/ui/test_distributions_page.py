@@ -614,3 +614,16 @@ def test_deleting_a_finished_distribution_does_not_speak_of_stopping():
     text = confirmation_text(7, "Old", Action.DELETE, Status.DONE)
     assert text.startswith("Delete distribution 7 'Old'? Its records are kept")
     assert "Sending stops" in confirmation_text(7, "Old", Action.DELETE, Status.ACTIVE)
+
+
+def test_the_real_context_menu_lists_and_applies_the_allowed_actions(database, page, ids):
+    row = page.model.row_of(ids["Spring DE"])
+    menu = page.context_menu(row)
+    assert [entry.text() for entry in menu.actions()] == ["Pause", "Done", "Delete"]
+
+    menu.actions()[0].trigger()
+
+    with database.session() as session:
+        assert session.get(Distribution, ids["Spring DE"]).status == Status.PAUSED.value
+    menu = page.context_menu(page.model.row_of(ids["Spring DE"]))
+    assert [entry.text() for entry in menu.actions()] == ["Resume", "Done", "Delete"]
