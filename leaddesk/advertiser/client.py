@@ -5,10 +5,12 @@ from __future__ import annotations
 import json
 import logging
 import threading
+import time
+from email.utils import parsedate_to_datetime
 from urllib.parse import urlsplit
 
 import requests
-from urllib3.exceptions import ConnectTimeoutError, NewConnectionError
+from urllib3.exceptions import ConnectTimeoutError, HTTPError, NewConnectionError
 
 from leaddesk import __version__
 from leaddesk.core.status import DeliveryState
@@ -24,6 +26,11 @@ RETRY_BACKOFF_S = (2, 8)
 # Answers that say the request was not taken in, so sending it again cannot repeat a lead.
 RETRYABLE_STATUSES = frozenset({429, 503})
 REFUSAL_WORDS = frozenset({"rejected", "error", "fail", "failed", "duplicate", "invalid"})
+SUCCESS_WORDS = frozenset({"accepted", "ok", "success", "created", "true"})
+PLAIN_SUCCESS_ANSWERS = frozenset({"", "ok", "success", "accepted", "true", "1"})
+# However an advertiser drips its answer, LeadDesk stops waiting for it after this long.
+ANSWER_DEADLINE_S = 60
+RETRY_AFTER_CAP_S = 60
 
 
 class AdvertiserClient:
@@ -52,8 +59,9 @@ class AdvertiserClient:
     def send(self, url: str, payload: dict[str, object]) -> Outcome:
         """Send one lead, retrying only while it certainly has not reached the advertiser."""
         host = urlsplit(url).hostname or url
-        last_problem = ""
+        last_problem, last_status = "", None
         for attempt in range(1, SEND_ATTEMPTS + 1):
+            wait_s = self._retry_backoff_s[min(attempt, len(self._retry_backoff_s)) - 1]
             try:
                 response = self._http().post(
                     url,
@@ -74,15 +82,34 @@ class AdvertiserClient:
                 outcome = _read_answer(response, attempt)
                 if outcome is not None:
                     return outcome
-                last_problem = f"{host} answered HTTP {response.status_code} (busy)"
+                last_status = response.status_code
+                last_problem = f"{host} answered HTTP {last_status} (busy)"
+                wait_s = max(wait_s, retry_after_s(response.headers.get("Retry-After")))
             log.info("Attempt %d to %s failed: %s", attempt, host, last_problem)
-            if attempt < SEND_ATTEMPTS and self._stop.wait(self._retry_backoff_s[attempt - 1]):
+            if attempt < SEND_ATTEMPTS and self._stop.wait(wait_s):
                 break
         return Outcome(
             DeliveryState.FAILED,
+            http_status=last_status,
             reason=f"Not sent: {last_problem} ({attempt} attempts).",
             attempts=attempt,
         )
+
+
+def retry_after_s(header: str | None) -> float:
+    """Seconds a Retry-After header asks to wait (a number or an HTTP date), capped."""
+    if not header:
+        return 0.0
+    header = header.strip()
+    if header.isdigit():
+        return float(min(int(header), RETRY_AFTER_CAP_S))
+    try:
+        moment = parsedate_to_datetime(header)
+    except (TypeError, ValueError):
+        return 0.0
+    if moment.tzinfo is None:
+        return 0.0
+    return max(0.0, min(moment.timestamp() - time.time(), RETRY_AFTER_CAP_S))
 
 
 def _never_connected(error: requests.ConnectionError) -> bool:
@@ -100,19 +127,36 @@ def _unknown(reason: str) -> Outcome:
     )
 
 
+class _AnswerTooSlow(Exception):
+    """The advertiser kept the answer coming for longer than LeadDesk waits for one."""
+
+
 def _read_body(response: requests.Response) -> str:
+    """The answer's text: at most a size limit, within a total time limit."""
     chunks, size = [], 0
+    deadline = time.monotonic() + ANSWER_DEADLINE_S
     try:
-        for chunk in response.iter_content(chunk_size=65536):
+        # read1 returns whatever has arrived, so an advertiser dripping bytes meets the
+        # deadline instead of holding the request open for as long as it likes.
+        while size < RESPONSE_SIZE_LIMIT_BYTES:
+            chunk = response.raw.read1(65536, decode_content=True)
+            if not chunk:
+                break
             chunks.append(chunk)
             size += len(chunk)
-            if size >= RESPONSE_SIZE_LIMIT_BYTES:
-                break
+            if time.monotonic() > deadline:
+                raise _AnswerTooSlow
     finally:
         response.close()
-    return b"".join(chunks)[:RESPONSE_SIZE_LIMIT_BYTES].decode(
-        response.encoding or "utf-8", errors="replace"
-    )
+    return _decode(b"".join(chunks)[:RESPONSE_SIZE_LIMIT_BYTES], response.encoding)
+
+
+def _decode(body: bytes, encoding: str | None) -> str:
+    try:
+        return body.decode(encoding or "utf-8", errors="replace")
+    except LookupError:
+        # The advertiser named a character set that does not exist.
+        return body.decode("utf-8", errors="replace")
 
 
 def _read_answer(response: requests.Response, attempt: int) -> Outcome | None:
@@ -120,7 +164,9 @@ def _read_answer(response: requests.Response, attempt: int) -> Outcome | None:
     status = response.status_code
     try:
         text = _read_body(response)
-    except requests.RequestException:
+    except _AnswerTooSlow:
+        return _unknown(f"The answer (HTTP {status}) took longer than {ANSWER_DEADLINE_S} s.")
+    except (requests.RequestException, HTTPError, OSError):
         return _unknown(f"The answer (HTTP {status}) broke off.")
     if status in RETRYABLE_STATUSES:
         return None
@@ -147,7 +193,24 @@ def _read_answer(response: requests.Response, attempt: int) -> Outcome | None:
             reason=_reason(answer, text) or f"Refused with HTTP {status}.",
             **common,
         )
+    if answer is None and not _plain_yes(text):
+        return Outcome(
+            DeliveryState.UNKNOWN,
+            reason=f"The advertiser answered HTTP {status} with something LeadDesk cannot "
+            f"read ({_snippet(text)!r}); check with the advertiser whether the lead arrived.",
+            **common,
+        )
     return Outcome(DeliveryState.ACCEPTED, advertiser_lead_id=_lead_id(answer), **common)
+
+
+def _plain_yes(text: str) -> bool:
+    """An empty answer, or a bare word of success such as `OK`, from an advertiser."""
+    words = text.strip().lower()
+    return words in PLAIN_SUCCESS_ANSWERS
+
+
+def _snippet(text: str) -> str:
+    return " ".join(text.split())[:80]
 
 
 def _parse_json(text: str) -> object:
@@ -166,7 +229,10 @@ def _says_refused(answer: object) -> bool:
             return True
         if isinstance(value, str) and value.strip().lower() in REFUSAL_WORDS:
             return True
-    return False
+        if value is True or (isinstance(value, str) and value.strip().lower() in SUCCESS_WORDS):
+            return False
+    # With no word of success, an error named in the answer is a refusal.
+    return any(answer.get(key) for key in ("error", "errors"))
 
 
 def _reason(answer: object, text: str) -> str:

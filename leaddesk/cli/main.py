@@ -11,6 +11,8 @@ from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 
+from sqlalchemy.exc import DatabaseError
+
 from leaddesk import __version__
 from leaddesk.core.data_setting import parse_fixed_fields
 from leaddesk.core.durations import format_duration
@@ -21,7 +23,7 @@ from leaddesk.errors import LeadDeskError
 from leaddesk.logs import setup_logging
 from leaddesk.paths import data_dir
 from leaddesk.services import directory, distributions, lead_lists
-from leaddesk.storage.database import Database, open_database
+from leaddesk.storage.database import Database, describe_error, open_database
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -116,6 +118,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _COMMANDS[args.command](database, args)
     except LeadDeskError as error:
         return _fail(str(error))
+    except DatabaseError as error:
+        # Damage or a lock found while working, after the file opened well.
+        return _fail(describe_error(error, database.path))
     except KeyboardInterrupt:
         return 130
     finally:

@@ -8,8 +8,10 @@ from collections.abc import Iterable
 from leaddesk.errors import InputError
 
 FIELD_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_.-]{0,63}$")
-# Fields LeadDesk fills itself; a fixed value must not quietly replace them.
-RESERVED_FIELDS = frozenset({"affiliate_id", "affiliate_name"})
+# Fields LeadDesk fills itself, and who the lead is: a fixed value must not replace them.
+RESERVED_FIELDS = frozenset(
+    {"affiliate_id", "affiliate_name", "first_name", "last_name", "email", "phone"}
+)
 
 
 def parse_fixed_fields(entries: Iterable[str]) -> dict[str, str]:
@@ -27,7 +29,10 @@ def parse_fixed_fields(entries: Iterable[str]) -> dict[str, str]:
                     "such as language=de."
                 )
             if name in RESERVED_FIELDS:
-                raise InputError(f"'{name}' is filled by LeadDesk and cannot be set.")
+                raise InputError(
+                    f"'{name}' comes from each lead or from LeadDesk and cannot be set to one "
+                    "value for all leads."
+                )
             fields[name] = value.strip()
     return fields
 

@@ -30,6 +30,12 @@ BINARY_SAMPLE_BYTES = 8 * 1024
 BINARY_CONTROL_SHARE = 0.05
 PHONE_MIN_DIGITS = 7
 PHONE_MAX_DIGITS = 15
+# No lead field is longer than this; a longer value is damage, not data.
+CELL_MAX_CHARS = 10_000
+RAW_VALUE_SHOWN_CHARS = 200
+# The csv module refuses fields over 128 KiB with an error that names no row; read them, and
+# refuse the row with a reason instead.
+csv.field_size_limit(64 * 1024 * 1024)
 
 FIRST_NAME = "first_name"
 LAST_NAME = "last_name"
@@ -269,13 +275,23 @@ def _import_text(text: str, encoding: str, default_country: str | None, name: st
 
     result = ImportResult(0, [], [], encoding, delimiter, fields)
     reader = _LeadRowReader(headers, fields, default_region)
-    for row_number, row in rows:
-        cells = [_clean(cell) for cell in row]
-        if any(cells):
+    try:
+        for row_number, row in rows:
+            cells = [_clean(cell) for cell in row]
+            if not any(cells):
+                continue
             result.rows_read += 1
+            if max(len(cell) for cell in cells) > CELL_MAX_CHARS:
+                result.refused.append(_too_long(row_number, headers, cells))
+                continue
             outcome = reader.read(row_number, cells)
             target = result.leads if isinstance(outcome, LeadRecord) else result.refused
             target.append(outcome)
+    except csv.Error as error:
+        raise InputError(
+            f"{name} cannot be read past row {result.rows_read + header_row}: {error}. "
+            "Save it again as CSV from the program that made it."
+        ) from error
     log.debug(
         "Read %s (header on row %d): %d rows, %d leads, %d refused",
         name,
@@ -285,6 +301,20 @@ def _import_text(text: str, encoding: str, default_country: str | None, name: st
         len(result.refused),
     )
     return result
+
+
+def _too_long(row_number: int, headers: list[str], cells: list[str]) -> RefusedRecord:
+    longest = max(len(cell) for cell in cells)
+    shown = {
+        header: cell if len(cell) <= RAW_VALUE_SHOWN_CHARS else cell[:RAW_VALUE_SHOWN_CHARS] + "…"
+        for header, cell in zip(headers, cells, strict=False)
+        if cell
+    }
+    return RefusedRecord(
+        row_number,
+        f"a value of {longest:,} characters; the longest LeadDesk takes is {CELL_MAX_CHARS:,}",
+        shown,
+    )
 
 
 def _csv_reader(text: str, delimiter: str) -> Iterable[list[str]]:

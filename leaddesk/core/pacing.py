@@ -16,6 +16,8 @@ from enum import Enum
 from leaddesk.errors import InputError
 
 JITTER_FRACTION = 0.35
+# One lead a year is the slowest pace that makes sense; beyond it, dates overflow.
+MAX_INTERVAL_S = 365 * 86400
 
 
 class PeriodUnit(str, Enum):
@@ -64,6 +66,8 @@ class SendInterval:
     def __post_init__(self) -> None:
         if self.value < 1:
             raise InputError("The interval must be a whole number of at least 1.")
+        if self.seconds > MAX_INTERVAL_S:
+            raise InputError("The interval can be at most 365 days.")
 
     @property
     def seconds(self) -> int:

@@ -14,8 +14,6 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
-from concurrent.futures import wait as wait_for_futures
 from dataclasses import dataclass
 
 from sqlalchemy import update
@@ -24,6 +22,7 @@ from sqlalchemy.exc import OperationalError
 from leaddesk.advertiser.client import RETRY_BACKOFF_S, AdvertiserClient
 from leaddesk.core.clock import utc_now
 from leaddesk.core.pacing import offset_seconds
+from leaddesk.core.status import DeliveryState
 from leaddesk.services import deliveries, sender_lease
 from leaddesk.services.deliveries import ActiveDistribution, ClaimedDelivery, Outcome
 from leaddesk.storage.database import Database
@@ -34,13 +33,16 @@ log = logging.getLogger(__name__)
 # Requests of one distribution that may overlap while the advertiser is slow: enough for
 # answers taking three intervals, few enough that a stuck advertiser sees no flood.
 MAX_IN_FLIGHT_PER_DISTRIBUTION = 5
-SENDING_THREADS = 64
 # New distributions and status changes made by another process are noticed this often.
 POLL_INTERVAL_S = 0.5
 # Being later than this behind the schedule (sleep, a stall) restarts the pace from now
 # instead of sending the missed leads in a burst.
 LATE_RESTART_S = 5.0
 SHUTDOWN_WAIT_S = 10.0
+# An outcome that cannot be written (the file is locked by a long import, say) is kept and
+# written again this often, for this long, before the lead is left to be settled as unknown.
+RECORD_RETRY_S = 1.0
+RECORD_GIVE_UP_S = 600.0
 
 
 @dataclass
@@ -74,10 +76,9 @@ class Sender:
         self._stop = threading.Event()
         self._wake = threading.Event()
         self._client = AdvertiserClient(self._stop, retry_backoff_s or RETRY_BACKOFF_S)
-        self._pool = ThreadPoolExecutor(SENDING_THREADS, thread_name_prefix="leaddesk-send")
         self._lock = threading.Lock()
         self._in_flight: Counter[int] = Counter()
-        self._futures: set[Future] = set()
+        self._sending: set[threading.Thread] = set()
         self._paces: dict[int, _Pace] = {}
         self._owner = sender_lease.new_owner()
         self._holds_lease = False
@@ -141,10 +142,12 @@ class Sender:
         """Stop claiming, let requests in flight finish (bounded); returns those left over."""
         self._stop.set()
         self._wake.set()
+        deadline = time.monotonic() + wait_s
         with self._lock:
-            pending = set(self._futures)
-        _done, not_done = wait_for_futures(pending, timeout=wait_s)
-        self._pool.shutdown(wait=False, cancel_futures=True)
+            sending = list(self._sending)
+        for thread in sending:
+            thread.join(max(deadline - time.monotonic(), 0))
+        not_done = [thread for thread in sending if thread.is_alive()]
         if self._holds_lease and not not_done:
             with self._database.writer() as session:
                 sender_lease.release(session, self._owner)
@@ -249,39 +252,61 @@ class Sender:
             return False
         if claim is None:
             return False
+        # Daemon threads: a request stuck on a silent advertiser must not keep LeadDesk from
+        # quitting. What it leaves in flight is settled as unknown at the next start.
+        thread = threading.Thread(
+            target=self._deliver, args=(claim,), name="leaddesk-send", daemon=True
+        )
         with self._lock:
             self._in_flight[distribution_id] += 1
-            future = self._pool.submit(self._deliver, claim)
-            self._futures.add(future)
-        future.add_done_callback(self._futures_discard)
+            self._sending.add(thread)
+        thread.start()
         self._on_change(distribution_id)
         return True
 
-    def _futures_discard(self, future: Future) -> None:
-        with self._lock:
-            self._futures.discard(future)
-
     def _deliver(self, claim: ClaimedDelivery) -> None:
         try:
-            outcome = self._client.send(claim.url, claim.payload)
+            try:
+                outcome = self._client.send(claim.url, claim.payload)
+            except Exception:
+                log.exception("Unexpected error while sending delivery %s", claim.delivery_id)
+                outcome = Outcome(
+                    DeliveryState.UNKNOWN,
+                    reason="LeadDesk failed while sending this lead or reading the answer "
+                    "(see the log); check with the advertiser whether it arrived.",
+                )
             self._record(claim, outcome)
-        except Exception:
-            log.exception("Unexpected error while sending delivery %s", claim.delivery_id)
-            self._report("An unexpected error occurred while sending; see the log.")
         finally:
             with self._lock:
                 self._in_flight[claim.distribution_id] -= 1
+                self._sending.discard(threading.current_thread())
             self._on_change(claim.distribution_id)
             self._wake.set()
 
     def _record(self, claim: ClaimedDelivery, outcome: Outcome) -> None:
-        try:
-            with self._database.writer() as session:
-                deliveries.record_outcome(session, claim, outcome)
-        except OperationalError as error:
-            # The delivery stays "in flight" in the file; the next start marks it unknown.
-            log.error("Could not record delivery %s: %s", claim.delivery_id, error.orig)
-            self._report(f"Could not record a delivery in the data file: {error.orig}")
+        give_up_at = time.monotonic() + RECORD_GIVE_UP_S
+        told = False
+        while True:
+            try:
+                with self._database.writer() as session:
+                    deliveries.record_outcome(session, claim, outcome)
+                return
+            except OperationalError as error:
+                if time.monotonic() > give_up_at:
+                    # The delivery stays "in flight" in the file; the next start settles it.
+                    log.error("Gave up recording delivery %s: %s", claim.delivery_id, error.orig)
+                    self._report(f"Could not record a delivery in the data file: {error.orig}")
+                    return
+                if not told:
+                    log.warning(
+                        "Delivery %s waits to be recorded: %s", claim.delivery_id, error.orig
+                    )
+                    self._report(
+                        f"The data file is busy ({error.orig}); the answer is kept and "
+                        "recorded as soon as it is free."
+                    )
+                    told = True
+                time.sleep(RECORD_RETRY_S)
 
     def _report(self, message: str) -> None:
         log.error("%s", message)

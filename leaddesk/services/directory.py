@@ -27,8 +27,12 @@ def clean_name(name: str, what: str) -> str:
 
 def check_url(url: str) -> str:
     url = (url or "").strip()
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
+    try:
+        parts = urlsplit(url)
+        port_ok = parts.port is None or parts.port > 0
+    except ValueError:
+        parts, port_ok = None, False
+    if parts is None or not port_ok or parts.scheme not in ("http", "https") or not parts.hostname:
         raise InputError(
             f"'{url}' is not an advertiser address. Write it in full, such as "
             "https://api.example.com/leads."

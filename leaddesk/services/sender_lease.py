@@ -35,7 +35,8 @@ def acquire(session: Session, owner: str, now: datetime | None = None) -> bool:
     setting = session.get(Setting, LEASE_KEY)
     if setting is not None:
         holder, renewed_at = _read(setting.value)
-        if holder != owner and now - renewed_at < timedelta(seconds=LEASE_TTL_S):
+        fresh = now - renewed_at < timedelta(seconds=LEASE_TTL_S)
+        if holder != owner and fresh and not _died_here(holder):
             session.commit()
             return False
     value = json.dumps({"owner": owner, "renewed_at": now.isoformat()})
@@ -52,6 +53,21 @@ def release(session: Session, owner: str) -> None:
     if setting is not None and _read(setting.value)[0] == owner:
         session.delete(setting)
     session.commit()
+
+
+def _died_here(holder: str) -> bool:
+    """True when the holder ran on this computer and its process no longer exists."""
+    host, _, rest = holder.partition(":")
+    pid_text = rest.partition(":")[0]
+    if host != socket.gethostname() or not pid_text.isdigit():
+        return False
+    try:
+        os.kill(int(pid_text), 0)
+    except ProcessLookupError:
+        return True
+    except OSError:
+        return False
+    return False
 
 
 def _read(value: str) -> tuple[str, datetime]:

@@ -106,7 +106,7 @@ def open_database(folder: Path) -> Database:
     except (OperationalError, DatabaseError) as error:
         engine.dispose()
         write_engine.dispose()
-        raise DataFileError(_describe(error, path)) from error
+        raise DataFileError(describe_error(error, path)) from error
     return Database(
         path=path,
         engine=engine,
@@ -117,6 +117,11 @@ def open_database(folder: Path) -> Database:
 
 
 def _prepare_folder(folder: Path) -> None:
+    if folder.exists() and not folder.is_dir():
+        raise DataFileError(
+            f"{folder} is a file, not a folder. Choose a folder for the data with --data-dir "
+            "or LEADDESK_DATA_DIR."
+        )
     try:
         folder.mkdir(parents=True, exist_ok=True, mode=0o700)
     except OSError as error:
@@ -159,7 +164,8 @@ def _back_up(path: Path, revision: str) -> None:
     log.info("Backed up the data file to %s", target)
 
 
-def _describe(error: Exception, path: Path) -> str:
+def describe_error(error: Exception, path: Path) -> str:
+    """What a failure of the data file means, and what the manager can do about it."""
     text = str(getattr(error, "orig", error)).lower()
     if "not a database" in text or "malformed" in text:
         return (

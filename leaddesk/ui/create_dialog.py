@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, Slot
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
@@ -21,7 +21,7 @@ from sqlalchemy.exc import OperationalError
 
 from leaddesk.core.data_setting import parse_fixed_fields
 from leaddesk.core.durations import format_duration
-from leaddesk.core.pacing import PeriodUnit, SendInterval, estimated_total_seconds
+from leaddesk.core.pacing import MAX_INTERVAL_S, PeriodUnit, SendInterval, estimated_total_seconds
 from leaddesk.errors import InputError, LeadDeskError
 from leaddesk.services.directory import all_of
 from leaddesk.services.distributions import (
@@ -171,6 +171,7 @@ class CreateDistributionDialog(QDialog):
                 self.show_error(name, message)
 
     def _connect(self) -> None:
+        self.unit_combo.currentIndexChanged.connect(self._limit_value)
         self.unit_combo.currentIndexChanged.connect(self._update_estimate)
         self.value_spin.valueChanged.connect(self._update_estimate)
         self.list_combo.currentIndexChanged.connect(self._update_estimate)
@@ -202,6 +203,12 @@ class CreateDistributionDialog(QDialog):
         label = self.errors[name]
         label.setText(message)
         label.setVisible(bool(message))
+
+    @Slot()
+    def _limit_value(self) -> None:
+        """Keep the value within the slowest pace LeadDesk allows, in the chosen unit."""
+        unit = PeriodUnit(self.unit_combo.currentData())
+        self.value_spin.setMaximum(min(VALUE_MAX, MAX_INTERVAL_S // unit.seconds))
 
     def _update_estimate(self) -> None:
         self.estimate_label.setText(estimate_text(self.lead_count(), self.interval()))

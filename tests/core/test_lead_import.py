@@ -438,3 +438,19 @@ def test_krayin_sample() -> None:
         "contact@sasha.com",
         "15454445454",
     )
+
+
+def test_a_huge_value_refuses_its_row_with_a_reason(tmp_path):
+    path = tmp_path / "huge.csv"
+    path.write_text(
+        "Email,Notes\nok@example.com,short\nbig@example.com," + "x" * 300_000 + "\n",
+        encoding="utf-8",
+    )
+    result = read_lead_file(path)
+    assert [lead.email for lead in result.leads] == ["ok@example.com"]
+    [refused] = result.refused
+    assert refused.row_number == 3
+    assert refused.reason == (
+        "a value of 300,000 characters; the longest LeadDesk takes is 10,000"
+    )
+    assert len(refused.raw["Notes"]) == 201
