@@ -22,7 +22,7 @@ from leaddesk.core.status import Action, Status
 from leaddesk.errors import LeadDeskError
 from leaddesk.logs import setup_logging
 from leaddesk.paths import data_dir
-from leaddesk.services import directory, distributions, lead_lists
+from leaddesk.services import directory, distributions, integrity, lead_lists
 from leaddesk.storage.database import Database, describe_error, open_database
 
 
@@ -89,6 +89,13 @@ def build_parser() -> argparse.ArgumentParser:
     run = commands.add_parser("run", help="send headless")
     run.add_argument(
         "--until-done", action="store_true", help="return when no distribution is Active"
+    )
+
+    check = commands.add_parser("check", help="verify the data file")
+    check.add_argument(
+        "--repair",
+        action="store_true",
+        help="set the counters of distributions from their records",
     )
 
     sandbox = commands.add_parser("sandbox", help="a local advertiser on 127.0.0.1")
@@ -284,7 +291,43 @@ def _run(database: Database, args: argparse.Namespace) -> int:
     return 0
 
 
+def _check(database: Database, args: argparse.Namespace) -> int:
+    with database.writer() as session:
+        report = integrity.check(session)
+        if args.repair and report.counter_mismatches and not report.damage:
+            repaired = integrity.repair_counters(session)
+            session.commit()
+            print(f"Repaired the counters of {repaired} distributions.")
+            report = integrity.check(session)
+    print(f"Data file: {database.path}")
+    for line in report.damage:
+        print(f"  damaged: {line}")
+    for line in report.counter_mismatches:
+        print(f"  counter: {line}")
+    if report.in_flight:
+        print(
+            f"  {report.in_flight} deliveries are in flight; if no LeadDesk is sending, they "
+            "become outcome unknown when one starts."
+        )
+    if report.damage:
+        print(
+            "The file is damaged. Restore the newest copy from the backups folder beside it, "
+            "or move it aside to start afresh.",
+            file=sys.stderr,
+        )
+        return 1
+    if report.counter_mismatches:
+        print(
+            "Counters disagree with the records; `leaddesk check --repair` sets them right.",
+            file=sys.stderr,
+        )
+        return 1
+    print("The data file is sound.")
+    return 0
+
+
 _COMMANDS = {
+    "check": _check,
     "import": _import,
     "affiliate": _affiliate,
     "offer": _offer,

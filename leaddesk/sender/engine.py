@@ -25,7 +25,7 @@ from leaddesk.core.pacing import offset_seconds
 from leaddesk.core.status import DeliveryState
 from leaddesk.services import deliveries, sender_lease
 from leaddesk.services.deliveries import ActiveDistribution, ClaimedDelivery, Outcome
-from leaddesk.storage.database import Database
+from leaddesk.storage.database import Database, describe_error
 from leaddesk.storage.models import Distribution
 
 log = logging.getLogger(__name__)
@@ -302,8 +302,8 @@ class Sender:
                         "Delivery %s waits to be recorded: %s", claim.delivery_id, error.orig
                     )
                     self._report(
-                        f"The data file is busy ({error.orig}); the answer is kept and "
-                        "recorded as soon as it is free."
+                        f"{describe_error(error, self._database.path)} The advertiser's answer "
+                        "is kept and recorded as soon as the file can be written."
                     )
                     told = True
                 time.sleep(RECORD_RETRY_S)

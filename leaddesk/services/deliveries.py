@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from leaddesk.core.clock import utc_now
 from leaddesk.core.data_setting import build_payload
-from leaddesk.core.status import DeliveryState, Status
+from leaddesk.core.status import DeliveryState, Status, can_move
 from leaddesk.storage.models import Affiliate, Delivery, Distribution, Lead, Offer
 
 log = logging.getLogger(__name__)
@@ -99,6 +99,8 @@ def lead_label(lead: Lead) -> str:
 
 def record_outcome(session: Session, claim: ClaimedDelivery, outcome: Outcome) -> bool:
     """Store what the advertiser answered; returns True when the distribution just finished."""
+    if not can_move(DeliveryState.IN_FLIGHT, outcome.state):
+        raise ValueError(f"{outcome.state.value} is not an outcome of sending a lead")
     now = utc_now()
     recorded = session.execute(
         update(Delivery)

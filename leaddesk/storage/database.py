@@ -45,7 +45,7 @@ def _on_connect(dbapi_connection: sqlite3.Connection, _record: object) -> None:
     cursor.close()
 
 
-def _alembic_config() -> Config:
+def alembic_config() -> Config:
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
     return config
@@ -137,7 +137,7 @@ def _prepare_folder(folder: Path) -> None:
 
 
 def _migrate(engine: Engine, path: Path, existed: bool) -> None:
-    config = _alembic_config()
+    config = alembic_config()
     head = ScriptDirectory.from_config(config).get_current_head()
     with engine.begin() as connection:
         current = MigrationContext.configure(connection).get_current_revision()
@@ -178,4 +178,4 @@ def describe_error(error: Exception, path: Path) -> str:
         return f"The disk holding {path} is full. Free some space and try again."
     if "readonly" in text or "read-only" in text:
         return f"The data file {path} is read-only. Give your user write permission on it."
-    return f"Cannot open the data file {path}: {text}"
+    return f"The data file {path} cannot be used: {text}"

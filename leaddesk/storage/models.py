@@ -14,6 +14,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -162,6 +163,8 @@ class Delivery(Base):
     __table_args__ = (
         UniqueConstraint("distribution_id", "lead_id"),
         Index("ix_delivery_distribution_state_position", "distribution_id", "state", "position"),
+        # A sender that starts looks for leads left in flight; few are, so the index is small.
+        Index("ix_delivery_in_flight", "state", sqlite_where=text("state = 'in_flight'")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

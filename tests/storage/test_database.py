@@ -1,9 +1,11 @@
 """Opening the data file: where it lives, its schema, its settings and its failures."""
 
 import os
+import sqlite3
 import stat
 
 import pytest
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import text
@@ -11,7 +13,7 @@ from sqlalchemy import text
 from leaddesk.errors import DataFileError
 from leaddesk.paths import DATA_DIR_ENV, DATA_FILE_NAME, data_dir
 from leaddesk.services import directory
-from leaddesk.storage.database import open_database
+from leaddesk.storage.database import alembic_config, make_engine, open_database
 from leaddesk.storage.models import Base
 
 
@@ -69,3 +71,37 @@ def test_a_read_only_folder_says_what_to_do(tmp_path):
             open_database(folder)
     finally:
         folder.chmod(0o700)
+
+
+def test_a_file_from_the_first_version_is_backed_up_and_upgraded_without_loss(tmp_path):
+    path = tmp_path / DATA_FILE_NAME
+    engine = make_engine(path, immediate=True)
+    config = alembic_config()
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "0001")
+        connection.exec_driver_sql(
+            "INSERT INTO affiliate (name, created_at) VALUES ('North', '2026-01-02 03:04:05')"
+        )
+    engine.dispose()
+
+    database = open_database(tmp_path)
+
+    with database.session() as session:
+        assert [a.name for a in directory.all_of(session, directory.Affiliate)] == ["North"]
+        indexes = session.execute(text("PRAGMA index_list(delivery)")).all()
+        revision = session.execute(text("SELECT version_num FROM alembic_version")).scalar()
+    database.close()
+    assert "ix_delivery_in_flight" in {row[1] for row in indexes}
+    assert revision == "0002"
+    [backup] = (tmp_path / "backups").iterdir()
+    assert backup.name.endswith("-0001.sqlite3")
+    assert stat.S_IMODE(os.stat(backup).st_mode) == 0o600
+    with sqlite3.connect(backup) as copy:
+        assert copy.execute("SELECT name FROM affiliate").fetchall() == [("North",)]
+
+
+def test_an_up_to_date_file_is_not_backed_up_again(tmp_path):
+    open_database(tmp_path).close()
+    open_database(tmp_path).close()
+    assert not (tmp_path / "backups").exists()
