@@ -13,6 +13,7 @@ from sqlalchemy import text
 from leaddesk.errors import DataFileError
 from leaddesk.paths import DATA_DIR_ENV, DATA_FILE_NAME, data_dir
 from leaddesk.services import directory
+from leaddesk.storage import database as database_module
 from leaddesk.storage.database import alembic_config, make_engine, open_database
 from leaddesk.storage.models import Base
 
@@ -105,3 +106,17 @@ def test_an_up_to_date_file_is_not_backed_up_again(tmp_path):
     open_database(tmp_path).close()
     open_database(tmp_path).close()
     assert not (tmp_path / "backups").exists()
+
+
+def test_a_file_locked_by_another_program_says_what_to_do(tmp_path, monkeypatch):
+    open_database(tmp_path).close()
+    monkeypatch.setattr(database_module, "BUSY_TIMEOUT_MS", 300)
+    other_program = sqlite3.connect(tmp_path / DATA_FILE_NAME, isolation_level=None)
+    other_program.execute("PRAGMA journal_mode = DELETE")
+    other_program.execute("BEGIN EXCLUSIVE")
+    try:
+        with pytest.raises(DataFileError, match="locked by another program"):
+            open_database(tmp_path)
+    finally:
+        other_program.execute("ROLLBACK")
+        other_program.close()
