@@ -40,9 +40,11 @@ def import_file(
 ) -> tuple[LeadList, ImportResult]:
     """Read a lead file and store it as a new list, with its refused rows and their reasons."""
     title = clean_name(title, "lead list")
+    # The file is read before the session is first used: a writer's session takes the
+    # write lock with its first statement, and the sender must not wait while a file parses.
+    result = read_lead_file(path, default_country=default_country)
     if session.scalars(select(LeadList).where(LeadList.title == title)).first():
         raise InputError(f"There is already a lead list named '{title}'. Choose another title.")
-    result = read_lead_file(path, default_country=default_country)
     if not result.leads:
         raise InputError(
             f"No row of {Path(path).name} has a valid e-mail or phone, so no list was made "
