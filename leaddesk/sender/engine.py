@@ -39,6 +39,9 @@ POLL_INTERVAL_S = 0.5
 # instead of sending the missed leads in a burst.
 LATE_RESTART_S = 5.0
 SHUTDOWN_WAIT_S = 10.0
+# Of the time since a distribution's anchor, at most this share of an interval is carried
+# over when a sender first takes it up; more could bring the second lead due at once.
+CARRY_OVER_FRACTION = 0.3
 # An outcome that cannot be written (the file is locked by a long import, say) is kept and
 # written again this often, for this long, before the lead is left to be settled as unknown.
 RECORD_RETRY_S = 1.0
@@ -208,10 +211,11 @@ class Sender:
         key = (distribution.anchor_at, distribution.anchor_index)
         pace = self._paces.get(distribution.id)
         if pace is None or pace.anchor_key != key:
-            # The anchor was set by a wall-clock moment; carry over only the time already
-            # elapsed since then, so a wall clock set ahead or back causes no jump.
+            # The anchor was set by a wall-clock moment; carry over only a little of the time
+            # elapsed since then: enough for the first lead to leave now, too little for the
+            # next to follow at once, however far the wall clock was set ahead or back.
             elapsed = (utc_now() - distribution.anchor_at).total_seconds()
-            elapsed = min(max(elapsed, 0.0), distribution.interval_seconds)
+            elapsed = min(max(elapsed, 0.0), CARRY_OVER_FRACTION * distribution.interval_seconds)
             pace = _Pace(
                 anchor_key=key,
                 anchor_index=distribution.anchor_index,
@@ -224,15 +228,21 @@ class Sender:
     def _restart_pace(self, distribution: ActiveDistribution, sent: int) -> _Pace:
         log.info("Distribution %s fell behind its pace; restarting it from now", distribution.id)
         now = utc_now()
-        with self._database.writer() as session:
-            session.execute(
-                update(Distribution)
-                .where(Distribution.id == distribution.id)
-                .values(anchor_at=now, anchor_index=sent)
-            )
-            session.commit()
+        key = (now, sent)
+        try:
+            with self._database.writer() as session:
+                session.execute(
+                    update(Distribution)
+                    .where(Distribution.id == distribution.id)
+                    .values(anchor_at=now, anchor_index=sent)
+                )
+                session.commit()
+        except OperationalError as error:
+            # Sending goes on from the new pace; only the estimate shown stays as it was.
+            log.warning("Could not store the new pace of %s: %s", distribution.id, error.orig)
+            key = (distribution.anchor_at, distribution.anchor_index)
         self._on_change(distribution.id)
-        pace = _Pace((now, sent), sent, time.monotonic(), _seed(distribution.id, sent))
+        pace = _Pace(key, sent, time.monotonic(), _seed(distribution.id, sent))
         self._paces[distribution.id] = pace
         return pace
 
