@@ -18,6 +18,7 @@ import phonenumbers
 from email_validator import EmailNotValidError, validate_email
 from phonenumbers.geodata.locale import LOCALE_DATA
 
+from leaddesk.core.spreadsheet_safety import is_formula_attack, runs_as_formula
 from leaddesk.errors import InputError
 
 log = logging.getLogger(__name__)
@@ -33,6 +34,15 @@ PHONE_MAX_DIGITS = 15
 # No lead field is longer than this; a longer value is damage, not data.
 CELL_MAX_CHARS = 10_000
 RAW_VALUE_SHOWN_CHARS = 200
+# A lead needs a handful of columns and a wide CRM export a few hundred; more is not a lead file.
+MAX_COLUMNS = 1_000
+# Extra cells of a row longer than its header kept with the refused row, and names listed in
+# a message about the header.
+OVERFLOW_SHOWN_CELLS = 20
+HEADERS_SHOWN = 20
+REASON_VALUE_SHOWN_CHARS = 60
+# What decoding puts in place of bytes that are not text in the file's encoding.
+UNREADABLE_CHAR = "\ufffd"
 # The csv module refuses fields over 128 KiB with an error that names no row; read them, and
 # refuse the row with a reason instead.
 csv.field_size_limit(64 * 1024 * 1024)
@@ -177,7 +187,8 @@ class ImportResult:
 
     `rows_read` counts the data rows that are not blank (leads plus refused rows). `encoding`
     is empty for text given directly. `columns` maps each recognised header to a lead field,
-    or to "full_name" for a whole-name column that is split into first and last name.
+    or to "full_name" for a whole-name column that is split into first and last name. `notes`
+    say what was cleaned in the whole file, such as control characters removed.
     """
 
     rows_read: int
@@ -186,6 +197,7 @@ class ImportResult:
     encoding: str
     delimiter: str
     columns: dict[str, str]
+    notes: list[str] = field(default_factory=list)
 
 
 class _Unusable(ValueError):
@@ -237,8 +249,20 @@ def _decode(data: bytes, name: str) -> tuple[str, str]:
     try:
         return data.decode("utf-8"), "utf-8"
     except UnicodeDecodeError:
-        # Files saved by Excel on Windows in the "CSV (comma delimited)" format.
-        return data.decode("cp1252", errors="replace"), "cp1252"
+        pass
+    text = data.decode("utf-8", errors="replace")
+    if _mostly_utf8(text):
+        # UTF-8 with a few damaged bytes: rows holding them are refused, the rest read well.
+        return text, "utf-8"
+    # Files saved by Excel on Windows in the "CSV (comma delimited)" format.
+    return data.decode("cp1252", errors="replace"), "cp1252"
+
+
+def _mostly_utf8(text: str) -> bool:
+    """True when characters read as UTF-8 outnumber the bytes that could not be."""
+    unreadable = text.count(UNREADABLE_CHAR)
+    readable = len(re.findall(r"[^\x00-\x7f\ufffd]", text))
+    return readable > unreadable
 
 
 def _refuse_binary(data: bytes, name: str) -> None:
@@ -258,7 +282,7 @@ def _refuse_binary(data: bytes, name: str) -> None:
 
 def _import_text(text: str, encoding: str, default_country: str | None, name: str) -> ImportResult:
     default_region = _default_region(default_country)
-    text = _CONTROL_CHARS.sub("", text)
+    text, removed = _CONTROL_CHARS.subn("", text)
     if not text.strip():
         raise InputError(f"{name} is empty. Export the leads again or choose another file.")
 
@@ -269,11 +293,15 @@ def _import_text(text: str, encoding: str, default_country: str | None, name: st
     if EMAIL not in fields.values() and PHONE not in fields.values():
         raise InputError(
             f"No column of {name} looks like an e-mail or phone column "
-            f"(columns found: {', '.join(headers)}). Name the e-mail column 'Email' or the "
+            f"(columns found: {_some_headers(headers)}). Name the e-mail column 'Email' or the "
             "phone column 'Phone' and import again."
         )
 
     result = ImportResult(0, [], [], encoding, delimiter, fields)
+    if removed:
+        result.notes.append(
+            f"{removed:,} control characters (such as NUL bytes) were removed from {name}."
+        )
     reader = _LeadRowReader(headers, fields, default_region)
     try:
         for row_number, row in rows:
@@ -301,6 +329,16 @@ def _import_text(text: str, encoding: str, default_country: str | None, name: st
         len(result.refused),
     )
     return result
+
+
+def _some_headers(headers: list[str]) -> str:
+    shown = ", ".join(_shorten(header) for header in headers[:HEADERS_SHOWN])
+    more = len(headers) - HEADERS_SHOWN
+    return shown + (f" and {more:,} more" if more > 0 else "")
+
+
+def _shorten(value: str, limit: int = REASON_VALUE_SHOWN_CHARS) -> str:
+    return value if len(value) <= limit else value[:limit] + "…"
 
 
 def _too_long(row_number: int, headers: list[str], cells: list[str]) -> RefusedRecord:
@@ -355,8 +393,23 @@ def _read_header(rows: Iterable[tuple[int, list[str]]], name: str) -> tuple[int,
                 "Add a first row naming the columns, e.g. 'First Name,Last Name,Email,Phone', "
                 "and import again."
             )
+        _check_header_size(cells, name)
         return row_number, _unique_headers(cells)
     raise InputError(f"{name} has no header row. Export the leads again with column names.")
+
+
+def _check_header_size(cells: list[str], name: str) -> None:
+    if len(cells) > MAX_COLUMNS:
+        raise InputError(
+            f"{name} has {len(cells):,} columns; a lead file has at most {MAX_COLUMNS:,}. "
+            "Keep the lead's columns (name, e-mail, phone, country...) and import again."
+        )
+    longest = max(len(cell) for cell in cells)
+    if longest > CELL_MAX_CHARS:
+        raise InputError(
+            f"A column name in the first row of {name} is {longest:,} characters long; the file "
+            "may be damaged or have no header row. Export the leads again with column names."
+        )
 
 
 def _looks_like_data(cell: str) -> bool:
@@ -368,13 +421,15 @@ def _looks_like_data(cell: str) -> bool:
 
 def _unique_headers(cells: list[str]) -> list[str]:
     headers: list[str] = []
+    taken: set[str] = set()
     for index, cell in enumerate(cells, start=1):
         header = cell.replace("\n", " ") or f"Column {index}"
         base, copy = header, 1
-        while header in headers:
+        while header in taken:
             copy += 1
             header = f"{base} ({copy})"
         headers.append(header)
+        taken.add(header)
     return headers
 
 
@@ -420,7 +475,8 @@ class _LeadRowReader:
         raw = dict(zip(self.headers, padded, strict=False))
         overflow = cells[len(self.headers) :]
         if any(overflow):
-            for index, cell in enumerate(overflow, start=len(self.headers) + 1):
+            shown = overflow[:OVERFLOW_SHOWN_CELLS]
+            for index, cell in enumerate(shown, start=len(self.headers) + 1):
                 raw[f"Column {index}"] = cell
             return RefusedRecord(
                 row_number,
@@ -428,6 +484,9 @@ class _LeadRowReader:
                 "columns (a value may hold an unquoted delimiter)",
                 raw,
             )
+        unsafe = self._unsafe_value_reason(raw)
+        if unsafe:
+            return RefusedRecord(row_number, unsafe, raw)
         try:
             lead = self._build_lead(row_number, raw)
         except _Unusable as exc:
@@ -436,6 +495,29 @@ class _LeadRowReader:
         if duplicate:
             return RefusedRecord(row_number, duplicate, raw)
         return lead
+
+    def _unsafe_value_reason(self, raw: dict[str, str]) -> str:
+        """Why a row cannot be kept as it is: unreadable bytes or a spreadsheet formula."""
+        for header, cell in raw.items():
+            if UNREADABLE_CHAR in cell:
+                return (
+                    f"column '{_shorten(header)}' holds bytes that are not text (shown as "
+                    f"{UNREADABLE_CHAR}): '{_shorten(cell)}'; the file may mix encodings or "
+                    "be damaged"
+                )
+        for name in (FIRST_NAME, LAST_NAME, FULL_NAME):
+            for header in self.columns[name]:
+                cell = raw.get(header, "")
+                # A lone "-" is how many exports mark an empty name; it is not a formula.
+                if runs_as_formula(cell) and cell.strip("- "):
+                    return f"name '{_shorten(cell)}' looks like a spreadsheet formula"
+        for header, cell in raw.items():
+            if is_formula_attack(cell):
+                return (
+                    f"column '{_shorten(header)}' holds '{_shorten(cell)}', which looks like a "
+                    "spreadsheet formula"
+                )
+        return ""
 
     def _build_lead(self, row_number: int, raw: dict[str, str]) -> LeadRecord:
         lead = LeadRecord(row_number)
