@@ -1,8 +1,9 @@
 """A soak run: many distributions at one lead a second, sent for minutes by the real Sender.
 
-Creates 50 distributions of made-up leads, each sending one lead every second to an in-process
-sandbox advertiser that answers after 200 ms, runs the Sender in a thread (as `leaddesk run`
-does) for the given minutes, then prints the pacing error, CPU use, memory and duplicates.
+Creates 50 distributions of made-up leads, each sending one lead every second to a sandbox
+advertiser (a process of its own) that answers after 200 ms, runs the Sender in a thread (as
+`leaddesk run` does) for the given minutes, then prints the pacing error, CPU use, memory and
+duplicates.
 
 Pacing error of a lead is the moment the advertiser received it minus the moment the engine's
 schedule makes it due: the distribution's anchor plus `offset_seconds(interval, seed, k)`,
@@ -14,9 +15,12 @@ Run: python benchmarks/soak.py [--minutes 10] [--distributions 50] [--latency-ms
 from __future__ import annotations
 
 import argparse
+import contextlib
+import json
 import logging
 import resource
 import statistics
+import subprocess
 import sys
 import tempfile
 import threading
@@ -27,7 +31,6 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
-from leaddesk.advertiser.sandbox import SandboxAdvertiser
 from leaddesk.core.lead_import import ImportResult, LeadRecord
 from leaddesk.core.pacing import PeriodUnit, SendInterval, offset_seconds
 from leaddesk.sender import engine
@@ -66,24 +69,6 @@ def rss_mb() -> float:
         if line.startswith("VmRSS:"):
             return int(line.split()[1]) / 1024
     return float("nan")
-
-
-def deep_size_mb(value: object) -> float:
-    """Roughly the memory held by plain data made of dicts, lists, strings and numbers."""
-    seen: set[int] = set()
-    stack, total = [value], 0
-    while stack:
-        item = stack.pop()
-        if id(item) in seen:
-            continue
-        seen.add(id(item))
-        total += sys.getsizeof(item)
-        if isinstance(item, dict):
-            stack.extend(item.keys())
-            stack.extend(item.values())
-        elif isinstance(item, list | tuple):
-            stack.extend(item)
-    return total / 1024 / 1024
 
 
 def cpu_seconds() -> float:
@@ -173,6 +158,39 @@ def percentile(values: list[float], share: float) -> float:
     return ordered[min(int(share * len(ordered)), len(ordered) - 1)]
 
 
+@contextlib.contextmanager
+def advertiser_process(log_path: Path, latency_ms: int):
+    """The sandbox advertiser in a process of its own, so figures are the sender's alone."""
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "leaddesk",
+            "sandbox",
+            "--port",
+            "0",
+            "--log",
+            str(log_path),
+            "--latency",
+            str(latency_ms),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        line = process.stdout.readline()
+        yield line.split(" on ", 1)[1].split()[0]
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+def read_log(path: Path) -> list[dict]:
+    if not path.exists():
+        return []
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--minutes", type=float, default=DEFAULT_MINUTES)
@@ -196,7 +214,8 @@ def main() -> int:
         flush=True,
     )
 
-    with SandboxAdvertiser(port=0, latency_ms=args.latency_ms) as sandbox:
+    log_path = folder / "advertiser.jsonl"
+    with advertiser_process(log_path, args.latency_ms) as url:
         sender = Sender(database)
         sender.start()
         stop = threading.Event()
@@ -204,7 +223,7 @@ def main() -> int:
         rss_start = rss_mb()
         cpu_start, wall_start = cpu_seconds(), time.monotonic()
         thread.start()
-        create_distributions(database, list_ids, sandbox.url)
+        create_distributions(database, list_ids, url)
         sender.wake()
 
         rss_samples = [(0.0, rss_start)]
@@ -212,7 +231,7 @@ def main() -> int:
             time.sleep(min(MEMORY_SAMPLE_EVERY_S, duration_s - elapsed))
             rss_samples.append((time.monotonic() - wall_start, rss_mb()))
             print(
-                f"  {rss_samples[-1][0] / 60:5.1f} min: {len(sandbox.received):>7,} received, "
+                f"  {rss_samples[-1][0] / 60:5.1f} min: {len(read_log(log_path)):>7,} received, "
                 f"RSS {rss_samples[-1][1]:.1f} MB",
                 flush=True,
             )
@@ -223,8 +242,7 @@ def main() -> int:
         wall_s = time.monotonic() - wall_start
         cpu_s = cpu_seconds() - cpu_start
         rss_end = rss_mb()
-        received = sandbox.received
-        sandbox_mb = deep_size_mb(received)
+    received = read_log(log_path)
 
     errors, later, before_anchor = schedule_errors(database, received, list_ids)
     emails = Counter(entry["payload"]["email"] for entry in received)
@@ -257,16 +275,13 @@ def main() -> int:
         print(f"  ({before_anchor} leads sent before a restart are not in these figures)")
     print(
         f"CPU: {cpu_s:.1f} s user+sys over {wall_s:.0f} s wall = "
-        f"{100 * cpu_s / wall_s:.1f} % of one core (sender and sandbox, same process)"
+        f"{100 * cpu_s / wall_s:.1f} % of one core (the sender; the advertiser is another "
+        "process)"
     )
     growth = rss_end - rss_start
     print(
         f"RSS: {rss_start:.1f} MB at start, {rss_end:.1f} MB at the end "
         f"({growth:+.1f} MB): {'flat' if growth < FLAT_RSS_GROWTH_MB else 'GREW'}"
-    )
-    print(
-        f"  of which the sandbox's record of every request it received holds about "
-        f"{sandbox_mb:.1f} MB; the rest, {growth - sandbox_mb:+.1f} MB, is the sender's"
     )
     print(f"Requests still in flight at shutdown: {left_in_flight}")
     return 0 if duplicates == 0 else 1
