@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import os
+import tempfile
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+# Log files of the tests, and of the processes they start, stay out of the user's log folder.
+os.environ["XDG_STATE_HOME"] = tempfile.mkdtemp(prefix="leaddesk-test-state-")
 
 from pathlib import Path
 
