@@ -7,6 +7,7 @@ Scheduling uses the monotonic clock, so sleep or a changed wall clock causes no 
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import logging
 import struct
@@ -23,6 +24,7 @@ from leaddesk.advertiser.client import RETRY_BACKOFF_S, AdvertiserClient
 from leaddesk.core.clock import utc_now
 from leaddesk.core.pacing import offset_seconds
 from leaddesk.core.status import DeliveryState
+from leaddesk.sender.threads import SendingThreads
 from leaddesk.services import deliveries, sender_lease
 from leaddesk.services.deliveries import ActiveDistribution, ClaimedDelivery, Outcome
 from leaddesk.storage.database import Database, describe_error
@@ -39,6 +41,8 @@ POLL_INTERVAL_S = 0.5
 # instead of sending the missed leads in a burst.
 LATE_RESTART_S = 5.0
 SHUTDOWN_WAIT_S = 10.0
+# Enough threads for every distribution's requests in flight; started only as needed.
+SENDING_THREADS_MAX = 256
 # Of the time since a distribution's anchor, at most this share of an interval is carried
 # over when a sender first takes it up; more could bring the second lead due at once.
 CARRY_OVER_FRACTION = 0.3
@@ -81,7 +85,7 @@ class Sender:
         self._client = AdvertiserClient(self._stop, retry_backoff_s or RETRY_BACKOFF_S)
         self._lock = threading.Lock()
         self._in_flight: Counter[int] = Counter()
-        self._sending: set[threading.Thread] = set()
+        self._threads = SendingThreads(SENDING_THREADS_MAX)
         self._paces: dict[int, _Pace] = {}
         self._owner = sender_lease.new_owner()
         self._holds_lease = False
@@ -145,19 +149,14 @@ class Sender:
         """Stop claiming, let requests in flight finish (bounded); returns those left over."""
         self._stop.set()
         self._wake.set()
-        deadline = time.monotonic() + wait_s
-        with self._lock:
-            sending = list(self._sending)
-        for thread in sending:
-            thread.join(max(deadline - time.monotonic(), 0))
-        not_done = [thread for thread in sending if thread.is_alive()]
+        not_done = self._threads.wait_idle(wait_s)
         if self._holds_lease and not not_done:
             with self._database.writer() as session:
                 sender_lease.release(session, self._owner)
             self._holds_lease = False
         if not_done:
-            log.warning("%d requests were still in flight at shutdown", len(not_done))
-        return len(not_done)
+            log.warning("%d requests were still in flight at shutdown", not_done)
+        return not_done
 
     def in_flight_count(self) -> int:
         with self._lock:
@@ -262,15 +261,9 @@ class Sender:
             return False
         if claim is None:
             return False
-        # Daemon threads: a request stuck on a silent advertiser must not keep LeadDesk from
-        # quitting. What it leaves in flight is settled as unknown at the next start.
-        thread = threading.Thread(
-            target=self._deliver, args=(claim,), name="leaddesk-send", daemon=True
-        )
         with self._lock:
             self._in_flight[distribution_id] += 1
-            self._sending.add(thread)
-        thread.start()
+        self._threads.submit(functools.partial(self._deliver, claim))
         self._on_change(distribution_id)
         return True
 
@@ -289,7 +282,6 @@ class Sender:
         finally:
             with self._lock:
                 self._in_flight[claim.distribution_id] -= 1
-                self._sending.discard(threading.current_thread())
             self._on_change(claim.distribution_id)
             self._wake.set()
 
