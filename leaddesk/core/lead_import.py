@@ -1,34 +1,80 @@
-"""Read a lead file (CSV) into leads ready to send and refused rows with their reasons."""
+"""Read a lead file into leads ready to send and refused rows with their reasons.
+
+Files are streamed: `preview_file` shows how a file is understood, `read_leads` yields one
+lead or refused row at a time, and `read_lead_file` collects them for small files.
+"""
 
 from __future__ import annotations
 
 import csv
-import io
+import datetime as dt
+import ipaddress
 import json
 import logging
 import os
 import re
-import unicodedata
-from collections.abc import Callable, Iterable
+import threading
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from functools import cache, partial
+from functools import cache, lru_cache, partial
 from pathlib import Path
 
 import phonenumbers
 from email_validator import EmailNotValidError, validate_email
 from phonenumbers.geodata.locale import LOCALE_DATA
 
+from leaddesk.core.lead_fields import (
+    COUNTRY,
+    CUSTOM,
+    EMAIL,
+    EXTRA_FIELDS,
+    FIRST_NAME,
+    FULL_NAME,
+    IP,
+    LANGUAGE,
+    LAST_NAME,
+    LEAD_FIELDS,
+    PASSWORD,
+    PHONE,
+    REGISTERED_AT,
+    SKIP,
+    header_signature,
+    name_key,
+    recognise,
+)
+from leaddesk.core.lead_files import (
+    UNREADABLE_CHAR,
+    NumberText,
+    RowSource,
+    open_rows,
+    text_rows_source,
+)
 from leaddesk.core.spreadsheet_safety import is_formula_attack, runs_as_formula
 from leaddesk.errors import InputError
 
+__all__ = [
+    "LEAD_FIELDS",
+    "ImportCancelled",
+    "ImportResult",
+    "LeadRecord",
+    "Preview",
+    "ReadOptions",
+    "RefusedRecord",
+    "country_code",
+    "header_signature",
+    "preview_file",
+    "read_lead_file",
+    "read_lead_text",
+    "read_leads",
+    "split_full_name",
+]
+
 log = logging.getLogger(__name__)
 
-DELIMITERS = (",", ";", "\t", "|")
-DELIMITER_SAMPLE_CHARS = 64 * 1024
-DELIMITER_SAMPLE_ROWS = 20
-BINARY_SAMPLE_BYTES = 8 * 1024
-# Share of control bytes above which a file is binary rather than text with a stray NUL.
-BINARY_CONTROL_SHARE = 0.05
+PREVIEW_ROWS = 20
+PROGRESS_EVERY_ROWS = 1000
+# Rows searched for the header when lines such as a report title come before it.
+HEADER_SEARCH_ROWS = 30
 PHONE_MIN_DIGITS = 7
 PHONE_MAX_DIGITS = 15
 # No lead field is longer than this; a longer value is damage, not data.
@@ -41,56 +87,25 @@ MAX_COLUMNS = 1_000
 OVERFLOW_SHOWN_CELLS = 20
 HEADERS_SHOWN = 20
 REASON_VALUE_SHOWN_CHARS = 60
-# What decoding puts in place of bytes that are not text in the file's encoding.
-UNREADABLE_CHAR = "\ufffd"
-# The csv module refuses fields over 128 KiB with an error that names no row; read them, and
-# refuse the row with a reason instead.
-csv.field_size_limit(64 * 1024 * 1024)
-
-FIRST_NAME = "first_name"
-LAST_NAME = "last_name"
-FULL_NAME = "full_name"
-EMAIL = "email"
-PHONE = "phone"
-COUNTRY = "country"
-LANGUAGE = "language"
+# Phone numbers and e-mails already checked; repeats (duplicates, shared numbers) are common.
+VALUE_CACHE_SIZE = 65_536
 PHONE_EXTENSION_KEY = "phone_extension"
-
-# Header spellings after _header_key (accents, case and punctuation dropped, "Email 1" -> "email").
-HEADER_ALIASES: dict[str, tuple[str, ...]] = {
-    FIRST_NAME: ("firstname", "fname", "givenname", "forename", "vorname", "prenom", "nombre"),
-    LAST_NAME: (
-        "lastname",
-        "lname",
-        "surname",
-        "familyname",
-        "nachname",
-        "nom",
-        "apellido",
-        "apellidos",
-    ),
-    FULL_NAME: ("name", "fullname", "displayname", "contactname"),
-    EMAIL: ("email", "emails", "emailid", "emailaddress", "mail", "correo"),
-    PHONE: (
-        "phone",
-        "phones",
-        "phonenumber",
-        "mobilephone",
-        "mobile",
-        "mobilenumber",
-        "telephone",
-        "tel",
-        "telefon",
-        "telefono",
-        "contactnumber",
-        "contactnumbers",
-        "cell",
-        "cellphone",
-    ),
-    COUNTRY: ("country", "countrycode", "billingcountry", "land", "pays", "pais"),
-    LANGUAGE: ("language", "lang", "sprache", "langue", "idioma"),
+FIELD_LABELS = {
+    FIRST_NAME: "first name",
+    LAST_NAME: "last name",
+    FULL_NAME: "full name",
+    EMAIL: "e-mail",
+    PHONE: "phone",
+    COUNTRY: "country",
+    LANGUAGE: "language",
+    IP: "IP address",
+    REGISTERED_AT: "registration date",
+    "source": "source",
+    "sub_id1": "sub-ID 1",
+    "sub_id2": "sub-ID 2",
+    "sub_id3": "sub-ID 3",
+    PASSWORD: "password",
 }
-FIELD_BY_HEADER_KEY = {key: name for name, keys in HEADER_ALIASES.items() for key in keys}
 
 # ISO 3166-1 alpha-3 to alpha-2, as pairs "AAA BB"; XKX/XK is Kosovo's user-assigned code.
 _ALPHA3_PAIRS = """
@@ -142,16 +157,78 @@ COUNTRY_NAME_ALIASES = {
     "kosovo": "XK",
 }
 
-_CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufeff]")
 _PHONE_EXTENSION = re.compile(r"\s*(?:x|ext\.?|extension|#)\s*(\d{1,7})\s*$", re.IGNORECASE)
 _PHONE_CHARS = re.compile(r"\+?[\d\s().\-/]+")
+_NOT_DIGIT = re.compile(r"\D")
+# How a spreadsheet shows a long number it shortened: 4.47701E+11.
+_SCIENTIFIC = re.compile(r"[+-]?\d+(?:[.,]\d+)?[eE][+-]?\d+")
 _LANGUAGE_TAG = re.compile(r"([A-Za-z]{2})(?:[-_][A-Za-z0-9]{2,8})*")
-_FILE_SIGNATURES = (
-    (b"PK\x03\x04", "an Excel workbook or another zipped file"),
-    (b"\xd0\xcf\x11\xe0", "an old Excel (.xls) workbook"),
-    (b"%PDF", "a PDF document"),
-    (b"\x1f\x8b", "a compressed (gzip) file"),
+# A plain ASCII address, which email-validator would take unchanged but for the domain's case.
+_PLAIN_EMAIL = re.compile(
+    r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]{1,64}(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*"
+    r"@(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+"
+    r"[A-Za-z](?:[A-Za-z0-9-]{0,61}[A-Za-z])?"
 )
+EMAIL_MAX_CHARS = 254
+SPECIAL_USE_DOMAIN_NAMES = frozenset(("arpa", "invalid", "local", "localhost", "onion", "test"))
+DATE_PATTERNS = (
+    "%d.%m.%Y",
+    "%d.%m.%Y %H:%M",
+    "%d.%m.%Y %H:%M:%S",
+    "%Y/%m/%d",
+    "%Y/%m/%d %H:%M",
+    "%Y/%m/%d %H:%M:%S",
+    "%d %b %Y",
+    "%d %B %Y",
+    "%b %d, %Y",
+    "%B %d, %Y",
+)
+# Language names (in English and in the language itself) and ISO 639-2 codes, as name_key
+# folds them, to ISO 639-1.
+_LANGUAGE_NAMES = """
+en english englisch anglais ingles inglese eng
+de german deutsch allemand aleman tedesco deu ger
+fr french francais franzosisch frances francese fra fre
+es spanish espanol spanisch espagnol spagnolo castellano spa
+it italian italiano italienisch italien ita
+pt portuguese portugues portugiesisch portugais portoghese por
+nl dutch nederlands niederlandisch neerlandais holandes nld dut
+pl polish polski polnisch polonais polaco pol
+ru russian russkii russisch russe ruso rus русский
+uk ukrainian ukrainisch ukr украинский українська
+tr turkish turkce turkisch turc turco tur
+sv swedish svenska schwedisch suedois sueco swe
+no norwegian norsk norwegisch norvegien noruego nor
+da danish dansk danisch danois danes dan
+fi finnish suomi finnisch finnois fin
+cs czech cestina tschechisch tcheque checo ces cze
+sk slovak slovencina slowakisch slk slo
+sl slovenian slovene slovenscina slv
+hu hungarian magyar ungarisch hongrois hun
+ro romanian romana rumanisch roumain rumano ron rum
+bg bulgarian bulgarisch bul
+hr croatian hrvatski kroatisch hrv
+sr serbian srpski serbisch srp
+el greek ellinika griechisch grec griego ell gre ελληνικά
+et estonian eesti est
+lv latvian latviesu lav
+lt lithuanian lietuviu lit
+ja japanese japanisch japonais jpn 日本語
+zh chinese chinesisch chinois zho chi 中文
+ko korean koreanisch kor 한국어
+ar arabic arabisch arabe ara العربية
+he hebrew hebraisch heb עברית
+hi hindi hin
+th thai tha
+vi vietnamese vie tiengviet
+id indonesian bahasaindonesia ind
+ms malay bahasamelayu msa may
+"""
+LANGUAGE_CODES = {
+    name_key(word): line.split()[0]
+    for line in _LANGUAGE_NAMES.strip().splitlines()
+    for word in line.split()[1:]
+}
 
 
 @dataclass
@@ -204,131 +281,318 @@ class _Unusable(ValueError):
     """A cell value that cannot serve as the lead field its column maps to."""
 
 
+class ImportCancelled(Exception):
+    """Reading stopped because the manager cancelled the import."""
+
+
+@dataclass(frozen=True)
+class ReadOptions:
+    """How to read a lead file; None everywhere means "detect it"."""
+
+    encoding: str | None = None
+    # Text files only.
+    delimiter: str | None = None
+    # 1-based row of the header; None skips preamble lines (report titles, blank rows).
+    header_row: int | None = None
+    # Spreadsheets: None reads the first sheet.
+    sheet: str | None = None
+    # Column header -> lead field, CUSTOM ("") to keep as a custom field, or SKIP; None
+    # recognises the headers. Headers left out are kept as custom fields.
+    mapping: dict[str, str] | None = None
+    default_country: str | None = None
+    # Fields every lead must have valid, beyond "an e-mail or a phone".
+    required: frozenset[str] = frozenset()
+
+
+@dataclass
+class Preview:
+    """How a file is understood, and its first rows, for the manager to check and change."""
+
+    kind: str  # "csv" | "xlsx" | "xls" | "ods"
+    encoding: str  # "" for spreadsheets
+    delimiter: str  # "" for spreadsheets
+    header_row: int
+    # Unique display names: duplicates are kept apart, e.g. "Phone", "Phone (2)".
+    headers: list[str]
+    # Header -> lead field as recognised (or as given in the options); "" keeps it custom.
+    mapping: dict[str, str]
+    # The first PREVIEW_ROWS data rows as the text the user saw.
+    rows: list[list[str]]
+    sheets: list[str]
+    notes: list[str] = field(default_factory=list)
+
+
+def preview_file(path: str | os.PathLike, options: ReadOptions = ReadOptions()) -> Preview:
+    """Read the header and the first rows of a file, as `read_leads` would understand them."""
+    layout = _Layout.open(Path(path), options)
+    try:
+        rows: list[list[str]] = []
+        for _number, cells in layout.data_rows():
+            if any(cells):
+                rows.append(cells[: len(layout.headers)])
+            if len(rows) >= PREVIEW_ROWS:
+                break
+    finally:
+        layout.source.close()
+    return Preview(
+        kind=layout.source.kind,
+        encoding=layout.source.encoding,
+        delimiter=layout.source.delimiter,
+        header_row=layout.header_row,
+        headers=layout.headers,
+        mapping=dict(layout.mapping),
+        rows=rows,
+        sheets=layout.source.sheets,
+        notes=layout.notes(),
+    )
+
+
+def read_leads(
+    path: str | os.PathLike,
+    options: ReadOptions = ReadOptions(),
+    progress: Callable[[int], None] | None = None,
+    cancel: threading.Event | None = None,
+) -> LeadStream:
+    """Stream the leads and refused rows of a file, in file order.
+
+    `progress(rows_read)` is called every PROGRESS_EVERY_ROWS rows; when `cancel` is set the
+    stream raises ImportCancelled. The stream's attributes say how the file was read.
+    """
+    return LeadStream(_Layout.open(Path(path), options), options, progress, cancel)
+
+
 def read_lead_file(path: str | os.PathLike, default_country: str | None = None) -> ImportResult:
-    """Read a CSV lead file; `default_country` places phone numbers given without one."""
-    data = _read_bytes(Path(path))
-    name = Path(path).name
-    text, encoding = _decode(data, name)
-    return _import_text(text, encoding, default_country, name)
+    """Read a whole lead file; `default_country` places phone numbers given without one."""
+    return _collect(read_leads(path, ReadOptions(default_country=default_country)))
 
 
 def read_lead_text(text: str, default_country: str | None = None) -> ImportResult:
-    """Read leads from CSV text that is already decoded."""
-    return _import_text(text.removeprefix("\ufeff"), "", default_country, "the text")
+    """Read leads from delimited text that is already decoded."""
+    options = ReadOptions(default_country=default_country)
+    layout = _Layout.from_source(text_rows_source(text), options)
+    return _collect(LeadStream(layout, options))
 
 
-# Reading and decoding
-
-
-def _read_bytes(path: Path) -> bytes:
-    try:
-        return path.read_bytes()
-    except FileNotFoundError:
-        raise InputError(f"File not found: {path}. Check the folder and the name.") from None
-    except IsADirectoryError:
-        raise InputError(f"{path} is a folder. Choose a CSV file inside it.") from None
-    except PermissionError:
-        raise InputError(
-            f"LeadDesk may not read {path}. If the file is open in Excel, close it there, "
-            "or ask for read permission, then import again."
-        ) from None
-    except OSError as exc:
-        raise InputError(f"LeadDesk cannot read {path} ({exc.strerror}).") from None
-
-
-def _decode(data: bytes, name: str) -> tuple[str, str]:
-    """Return the text of the file and the encoding it was read with."""
-    if not data.strip():
-        raise InputError(f"{name} is empty. Export the leads again or choose another file.")
-    if data.startswith(b"\xef\xbb\xbf"):
-        return data.decode("utf-8-sig", errors="replace"), "utf-8-sig"
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        # Excel's "Unicode text" export: UTF-16 with a byte-order mark.
-        return data.decode("utf-16", errors="replace"), "utf-16"
-    _refuse_binary(data, name)
-    try:
-        return data.decode("utf-8"), "utf-8"
-    except UnicodeDecodeError:
-        pass
-    text = data.decode("utf-8", errors="replace")
-    if _mostly_utf8(text):
-        # UTF-8 with a few damaged bytes: rows holding them are refused, the rest read well.
-        return text, "utf-8"
-    # Files saved by Excel on Windows in the "CSV (comma delimited)" format.
-    return data.decode("cp1252", errors="replace"), "cp1252"
-
-
-def _mostly_utf8(text: str) -> bool:
-    """True when characters read as UTF-8 outnumber the bytes that could not be."""
-    unreadable = text.count(UNREADABLE_CHAR)
-    readable = len(re.findall(r"[^\x00-\x7f\ufffd]", text))
-    return readable > unreadable
-
-
-def _refuse_binary(data: bytes, name: str) -> None:
-    kind = next((kind for magic, kind in _FILE_SIGNATURES if data.startswith(magic)), None)
-    sample = data[:BINARY_SAMPLE_BYTES]
-    controls = sum(1 for byte in sample if byte < 0x20 and byte not in b"\t\n\r\f")
-    if kind is None and controls <= BINARY_CONTROL_SHARE * len(sample):
-        return
-    raise InputError(
-        f"{name} is not a text file (it looks like {kind or 'binary data'}). Open it in Excel "
-        "or LibreOffice, save it as 'CSV UTF-8 (comma delimited)' and import that file."
+def _collect(stream: LeadStream) -> ImportResult:
+    leads: list[LeadRecord] = []
+    refused: list[RefusedRecord] = []
+    for record in stream:
+        (leads if isinstance(record, LeadRecord) else refused).append(record)
+    return ImportResult(
+        stream.rows_read,
+        leads,
+        refused,
+        stream.encoding,
+        stream.delimiter,
+        stream.columns,
+        stream.notes,
     )
 
 
-# Splitting the text into rows
+# How a file is laid out: its header and the mapping of its columns
 
 
-def _import_text(text: str, encoding: str, default_country: str | None, name: str) -> ImportResult:
-    default_region = _default_region(default_country)
-    text, removed = _CONTROL_CHARS.subn("", text)
-    if not text.strip():
-        raise InputError(f"{name} is empty. Export the leads again or choose another file.")
+@dataclass
+class _Layout:
+    source: RowSource
+    header_row: int
+    headers: list[str]
+    # Cells of the header row as found, before empty trailing ones were dropped.
+    header_width: int
+    mapping: dict[str, str]
+    # Rows read past the header while looking for it, to be read again as data.
+    pending: list[tuple[int, list[str]]]
+    skipped_rows: int
 
-    delimiter = _choose_delimiter(text)
-    rows = enumerate(_csv_reader(text, delimiter), start=1)
-    header_row, headers = _read_header(rows, name)
-    fields = _map_columns(headers)
-    if EMAIL not in fields.values() and PHONE not in fields.values():
+    @classmethod
+    def open(cls, path: Path, options: ReadOptions) -> _Layout:
+        source = open_rows(path, options.encoding, options.delimiter, options.sheet)
+        try:
+            return cls.from_source(source, options)
+        except BaseException:
+            source.close()
+            raise
+
+    @classmethod
+    def from_source(cls, source: RowSource, options: ReadOptions) -> _Layout:
+        _default_region(options.default_country)  # a wrong country is refused before reading
+        header_row, cells, pending, skipped = _find_header(source, options)
+        width = len(cells)
+        while cells and not cells[-1]:
+            cells = cells[:-1]
+        headers = _unique_headers(cells)
+        mapping = _mapping(headers, options.mapping)
+        if EMAIL not in mapping.values() and PHONE not in mapping.values():
+            raise InputError(
+                f"No column of {source.name} looks like an e-mail or phone column "
+                f"(columns found: {_some_headers(headers)}). Map a column to 'email' or "
+                "'phone', or name the e-mail column 'Email' or the phone column 'Phone', and "
+                "import again."
+            )
+        return cls(source, header_row, headers, width, mapping, pending, skipped)
+
+    def data_rows(self) -> Iterator[tuple[int, list[str]]]:
+        yield from self.pending
+        self.pending = []
+        yield from self.source.rows
+
+    def notes(self) -> list[str]:
+        notes = []
+        if self.skipped_rows:
+            notes.append(
+                f"{self.skipped_rows:,} line(s) before the header (row {self.header_row}) skipped."
+            )
+        removed = self.source.removed_controls[0]
+        if removed:
+            notes.append(
+                f"{removed:,} control characters (such as NUL bytes) were removed from "
+                f"{self.source.name}."
+            )
+        return notes
+
+
+def _find_header(
+    source: RowSource, options: ReadOptions
+) -> tuple[int, list[str], list[tuple[int, list[str]]], int]:
+    """The header's row number and cells, rows read past it, and lines skipped before it."""
+    seen: list[tuple[int, list[str]]] = []
+    for number, cells in source.rows:
+        if options.header_row is not None:
+            if number < options.header_row:
+                continue
+            _check_header_size(cells, source.name)
+            return number, cells, [], 0
+        if not any(cells):
+            continue
+        seen.append((number, cells))
+        if _names_fields(cells, options.mapping):
+            index = len(seen) - 1
+            _check_header_size(cells, source.name)
+            return number, cells, seen[index + 1 :], index
+        if len(seen) >= HEADER_SEARCH_ROWS:
+            break
+    if options.header_row is not None:
+        raise InputError(f"{source.name} has no row {options.header_row}.")
+    if not seen:
+        raise InputError(f"{source.name} is empty. Export the leads again or choose another file.")
+    # No row names a lead field: the first row is the header, unless it is data.
+    number, cells = seen[0]
+    data_cell = next((cell for cell in cells if _looks_like_data(cell)), None)
+    if data_cell is not None:
         raise InputError(
-            f"No column of {name} looks like an e-mail or phone column "
-            f"(columns found: {_some_headers(headers)}). Name the e-mail column 'Email' or the "
-            "phone column 'Phone' and import again."
+            f"The first row of {source.name} holds data ('{_shorten(data_cell)}') instead of "
+            "column names. Add a first row naming the columns, e.g. "
+            "'First Name,Last Name,Email,Phone', or give the header row, and import again."
+        )
+    _check_header_size(cells, source.name)
+    return number, cells, seen[1:], 0
+
+
+def _names_fields(cells: list[str], mapping: dict[str, str] | None) -> bool:
+    """True when a row names a lead field and holds no data, so it can be the header."""
+    if len(cells) > MAX_COLUMNS or any(_looks_like_data(cell) for cell in cells):
+        return False
+    if mapping:
+        return any(cell in mapping for cell in cells)
+    return any(recognise(cell) in (EMAIL, PHONE) for cell in cells)
+
+
+def _mapping(headers: list[str], given: dict[str, str] | None) -> dict[str, str]:
+    if given is None:
+        return {header: recognise(header) for header in headers}
+    unknown = sorted(set(given.values()) - set(LEAD_FIELDS) - {CUSTOM, SKIP})
+    if unknown:
+        raise InputError(
+            f"'{unknown[0]}' is not a lead field. Map columns to one of: "
+            f"{', '.join(LEAD_FIELDS)}, or to '' (custom field) or 'skip'."
+        )
+    return {header: given.get(header, CUSTOM) for header in headers}
+
+
+class LeadStream(Iterator["LeadRecord | RefusedRecord"]):
+    """Leads and refused rows of one file, read one row at a time.
+
+    `rows_read` counts the data rows that are not blank so far; `notes` say what was cleaned.
+    """
+
+    def __init__(
+        self,
+        layout: _Layout,
+        options: ReadOptions,
+        progress: Callable[[int], None] | None = None,
+        cancel: threading.Event | None = None,
+    ) -> None:
+        self.layout = layout
+        self.kind = layout.source.kind
+        self.encoding = layout.source.encoding
+        self.delimiter = layout.source.delimiter
+        self.sheet = layout.source.sheet
+        self.header_row = layout.header_row
+        self.headers = layout.headers
+        self.mapping = layout.mapping
+        self.columns = {h: f for h, f in layout.mapping.items() if f and f != SKIP}
+        self.rows_read = 0
+        self._progress = progress
+        self._cancel = cancel
+        self._records = self._read(options)
+
+    @property
+    def notes(self) -> list[str]:
+        return self.layout.notes()
+
+    def __next__(self) -> LeadRecord | RefusedRecord:
+        return next(self._records)
+
+    def close(self) -> None:
+        self._records.close()
+        self.layout.source.close()
+
+    def _read(self, options: ReadOptions) -> Iterator[LeadRecord | RefusedRecord]:
+        layout = self.layout
+        reader = _LeadRowReader(
+            layout.headers,
+            layout.header_width,
+            layout.mapping,
+            _default_region(options.default_country),
+            options.required,
+        )
+        try:
+            self._tick()
+            for row_number, cells in layout.data_rows():
+                if not any(cells):
+                    continue
+                self.rows_read += 1
+                if self.rows_read % PROGRESS_EVERY_ROWS == 0:
+                    self._tick()
+                if max(map(len, cells)) > CELL_MAX_CHARS:
+                    yield _too_long(row_number, layout.headers, cells)
+                    continue
+                yield reader.read(row_number, cells)
+        except UnicodeError as error:
+            raise InputError(
+                f"{layout.source.name} cannot be read as {self.encoding}: {error}. Choose "
+                "another encoding and import again."
+            ) from error
+        except csv.Error as error:
+            raise InputError(
+                f"{layout.source.name} cannot be read past row {self.rows_read}: {error}. "
+                "Save it again as CSV from the program that made it."
+            ) from error
+        finally:
+            layout.source.close()
+        self._tick()
+        log.debug(
+            "Read a %s file (header on row %d): %d rows",
+            self.kind,
+            layout.header_row,
+            self.rows_read,
         )
 
-    result = ImportResult(0, [], [], encoding, delimiter, fields)
-    if removed:
-        result.notes.append(
-            f"{removed:,} control characters (such as NUL bytes) were removed from {name}."
-        )
-    reader = _LeadRowReader(headers, fields, default_region)
-    try:
-        for row_number, row in rows:
-            cells = [_clean(cell) for cell in row]
-            if not any(cells):
-                continue
-            result.rows_read += 1
-            if max(len(cell) for cell in cells) > CELL_MAX_CHARS:
-                result.refused.append(_too_long(row_number, headers, cells))
-                continue
-            outcome = reader.read(row_number, cells)
-            target = result.leads if isinstance(outcome, LeadRecord) else result.refused
-            target.append(outcome)
-    except csv.Error as error:
-        raise InputError(
-            f"{name} cannot be read past row {result.rows_read + header_row}: {error}. "
-            "Save it again as CSV from the program that made it."
-        ) from error
-    log.debug(
-        "Read %s (header on row %d): %d rows, %d leads, %d refused",
-        name,
-        header_row,
-        result.rows_read,
-        len(result.leads),
-        len(result.refused),
-    )
-    return result
+    def _tick(self) -> None:
+        if self._cancel is not None and self._cancel.is_set():
+            raise ImportCancelled("The import was cancelled.")
+        if self._progress:
+            self._progress(self.rows_read)
 
 
 def _some_headers(headers: list[str]) -> str:
@@ -355,56 +619,13 @@ def _too_long(row_number: int, headers: list[str], cells: list[str]) -> RefusedR
     )
 
 
-def _csv_reader(text: str, delimiter: str) -> Iterable[list[str]]:
-    # newline="" lets the csv module see CRLF, LF and CR-only endings and quoted line breaks.
-    return csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, skipinitialspace=True)
-
-
-def _choose_delimiter(text: str) -> str:
-    """Pick the delimiter that splits the header and the first rows into equal field counts."""
-    sample = text[:DELIMITER_SAMPLE_CHARS]
-    best, best_score = ",", (False, 0.0, 1)
-    for delimiter in DELIMITERS:
-        rows = [row for row in _csv_reader(sample, delimiter) if any(c.strip() for c in row)]
-        if len(sample) < len(text):
-            rows = rows[:-1]  # the cut may have split the last row
-        rows = rows[: DELIMITER_SAMPLE_ROWS + 1]
-        if not rows or len(rows[0]) < 2:
-            continue
-        width = len(rows[0])
-        matching = sum(1 for row in rows[1:] if len(row) == width)
-        share = matching / (len(rows) - 1) if len(rows) > 1 else 1.0
-        score = (matching == len(rows) - 1, share, width)
-        if score > best_score:
-            best, best_score = delimiter, score
-    return best
-
-
-def _read_header(rows: Iterable[tuple[int, list[str]]], name: str) -> tuple[int, list[str]]:
-    """Return the row number and unique names of the first non-blank row."""
-    for row_number, row in rows:
-        cells = [_clean(cell) for cell in row]
-        if not any(cells):
-            continue
-        data_cell = next((cell for cell in cells if _looks_like_data(cell)), None)
-        if data_cell is not None:
-            raise InputError(
-                f"The first row of {name} holds data ('{data_cell}') instead of column names. "
-                "Add a first row naming the columns, e.g. 'First Name,Last Name,Email,Phone', "
-                "and import again."
-            )
-        _check_header_size(cells, name)
-        return row_number, _unique_headers(cells)
-    raise InputError(f"{name} has no header row. Export the leads again with column names.")
-
-
 def _check_header_size(cells: list[str], name: str) -> None:
     if len(cells) > MAX_COLUMNS:
         raise InputError(
             f"{name} has {len(cells):,} columns; a lead file has at most {MAX_COLUMNS:,}. "
             "Keep the lead's columns (name, e-mail, phone, country...) and import again."
         )
-    longest = max(len(cell) for cell in cells)
+    longest = max(map(len, cells), default=0)
     if longest > CELL_MAX_CHARS:
         raise InputError(
             f"A column name in the first row of {name} is {longest:,} characters long; the file "
@@ -413,6 +634,8 @@ def _check_header_size(cells: list[str], name: str) -> None:
 
 
 def _looks_like_data(cell: str) -> bool:
+    if isinstance(cell, NumberText):
+        return True
     if "@" in cell and "." in cell.rpartition("@")[2]:
         return True
     digits = sum(ch.isdigit() for ch in cell)
@@ -423,7 +646,7 @@ def _unique_headers(cells: list[str]) -> list[str]:
     headers: list[str] = []
     taken: set[str] = set()
     for index, cell in enumerate(cells, start=1):
-        header = cell.replace("\n", " ") or f"Column {index}"
+        header = str(cell).replace("\n", " ") or f"Column {index}"
         base, copy = header, 1
         while header in taken:
             copy += 1
@@ -433,39 +656,28 @@ def _unique_headers(cells: list[str]) -> list[str]:
     return headers
 
 
-def _map_columns(headers: list[str]) -> dict[str, str]:
-    fields = {header: FIELD_BY_HEADER_KEY.get(_header_key(header)) for header in headers}
-    return {header: name for header, name in fields.items() if name}
-
-
-def _header_key(header: str) -> str:
-    return _name_key(header).rstrip("0123456789")
-
-
-def _name_key(text: str) -> str:
-    """Fold a header or a country name: no accents, no case, letters and digits only."""
-    decomposed = unicodedata.normalize("NFKD", text)
-    return "".join(ch for ch in decomposed.casefold() if ch.isalnum())
-
-
-def _clean(cell: str) -> str:
-    # Line breaks inside a quoted value are kept as "\n"; tabs would shift columns elsewhere.
-    return cell.replace("\r\n", "\n").replace("\r", "\n").replace("\t", " ").strip()
-
-
 # Turning one row into a lead
 
 
 class _LeadRowReader:
     """Build leads from rows of one file and refuse rows that repeat an earlier lead."""
 
-    def __init__(self, headers: list[str], fields: dict[str, str], region: str | None) -> None:
+    def __init__(
+        self,
+        headers: list[str],
+        header_width: int,
+        mapping: dict[str, str],
+        region: str | None,
+        required: Iterable[str] = (),
+    ) -> None:
         self.headers = headers
+        self.header_width = max(header_width, len(headers))
         self.columns = {
-            name: [h for h in headers if fields.get(h) == name] for name in HEADER_ALIASES
+            name: [h for h in headers if mapping.get(h) == name] for name in LEAD_FIELDS
         }
-        self.unmapped = [header for header in headers if header not in fields]
+        self.unmapped = [header for header in headers if mapping.get(header, CUSTOM) == CUSTOM]
         self.default_region = region
+        self.required = sorted(set(required) - {""}, key=LEAD_FIELDS.index)
         self.email_rows: dict[str, int] = {}
         self.phone_rows: dict[str, int] = {}
 
@@ -473,14 +685,18 @@ class _LeadRowReader:
         # A short row's missing cells are empty; overflow cells are handled below.
         padded = cells + [""] * (len(self.headers) - len(cells))
         raw = dict(zip(self.headers, padded, strict=False))
-        overflow = cells[len(self.headers) :]
+        overflow = cells[self.header_width :]
+        # Cells under the unnamed columns that end the header are kept as custom fields.
+        for index, cell in enumerate(cells[len(self.headers) : self.header_width]):
+            if cell:
+                raw[f"Column {len(self.headers) + index + 1}"] = cell
         if any(overflow):
             shown = overflow[:OVERFLOW_SHOWN_CELLS]
-            for index, cell in enumerate(shown, start=len(self.headers) + 1):
+            for index, cell in enumerate(shown, start=self.header_width + 1):
                 raw[f"Column {index}"] = cell
             return RefusedRecord(
                 row_number,
-                f"the row has {len(cells)} fields but the header names {len(self.headers)} "
+                f"the row has {len(cells)} fields but the header names {self.header_width} "
                 "columns (a value may hold an unquoted delimiter)",
                 raw,
             )
@@ -525,6 +741,9 @@ class _LeadRowReader:
         for header in self.unmapped:
             if raw.get(header):
                 extra[header] = raw[header]
+        for header, cell in raw.items():
+            if cell and header.startswith("Column ") and header not in self.headers:
+                extra[header] = cell
 
         lead.country, _, _ = _pick(raw, self.columns[COUNTRY], _country_value, extra)
         lead.language, _, _ = _pick(raw, self.columns[LANGUAGE], _language_value, extra)
@@ -546,12 +765,35 @@ class _LeadRowReader:
         if extension:
             extra[PHONE_EXTENSION_KEY] = extension
 
+        for name in EXTRA_FIELDS:
+            if self.columns[name]:
+                value, _, _ = _pick(raw, self.columns[name], _EXTRA_VALUES[name], extra)
+                if value:
+                    extra[name] = value
+
         if not (lead.email or lead.phone):
             problems = email_problems + phone_problems
             if not problems:
                 raise _Unusable("no e-mail or phone")
             raise _Unusable("no valid e-mail or phone: " + "; ".join(problems))
+        self._check_required(lead, raw)
         return lead
+
+    def _check_required(self, lead: LeadRecord, raw: dict[str, str]) -> None:
+        for name in self.required:
+            if name == FULL_NAME:
+                value = lead.first_name or lead.last_name
+            elif name in EXTRA_FIELDS:
+                value = lead.extra.get(name, "")
+            else:
+                value = getattr(lead, name)
+            if value:
+                continue
+            given = [raw[h] for h in self.columns[name] if raw.get(h)]
+            label = FIELD_LABELS[name]
+            if given:
+                raise _Unusable(f"{label} '{_shorten(given[0])}' is not valid, and it is required")
+            raise _Unusable(f"no {label}, which is required")
 
     def _first_filled(self, raw: dict[str, str], name: str) -> str:
         return next(header for header in self.columns[name] if raw.get(header))
@@ -645,6 +887,17 @@ def _text_value(text: str) -> str:
 
 
 def _email_value(text: str) -> str:
+    if len(text) <= EMAIL_MAX_CHARS and _PLAIN_EMAIL.fullmatch(text):
+        local, _, domain = text.rpartition("@")
+        domain = domain.lower()
+        if "--" not in domain and domain.rpartition(".")[2] not in SPECIAL_USE_DOMAIN_NAMES:
+            # What email-validator gives for a plain ASCII address, without its slower checks.
+            return f"{local}@{domain}"
+    return _checked_email(text)
+
+
+@lru_cache(maxsize=VALUE_CACHE_SIZE)
+def _checked_email(text: str) -> str:
     try:
         return validate_email(text, check_deliverability=False).normalized
     except EmailNotValidError as exc:
@@ -653,19 +906,27 @@ def _email_value(text: str) -> str:
 
 def _phone_value(text: str, region: str | None) -> str:
     """Return the number in E.164 when its country is known, else its digits."""
+    if isinstance(text, NumberText):
+        return _number_phone(text, region)
+    if _SCIENTIFIC.fullmatch(text.strip()):
+        raise _Unusable(
+            f"phone '{text}' was saved by a spreadsheet in scientific notation, which lost "
+            "its last digits; export the column as text and import again"
+        )
+    return _text_phone(text, region)
+
+
+@lru_cache(maxsize=VALUE_CACHE_SIZE)
+def _text_phone(text: str, region: str | None) -> str:
     number, _ = _split_extension(text)
     if not _PHONE_CHARS.fullmatch(number):
         raise _Unusable(f"phone '{text}' is not a phone number")
-    digits = re.sub(r"\D", "", number)
+    digits = _NOT_DIGIT.sub("", number)
     international = number.startswith("+")
     if not international and digits.startswith("00"):
         # 00 is the international call prefix in most countries; no national number uses it.
         international, digits = True, digits[2:]
-    if not PHONE_MIN_DIGITS <= len(digits) <= PHONE_MAX_DIGITS:
-        raise _Unusable(
-            f"phone '{text}' has {len(digits)} digits, a phone number has "
-            f"{PHONE_MIN_DIGITS} to {PHONE_MAX_DIGITS}"
-        )
+    _check_digit_count(text, digits)
     if not (international or region):
         return digits
 
@@ -679,6 +940,40 @@ def _phone_value(text: str, region: str | None) -> str:
     return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
 
 
+def _check_digit_count(text: str, digits: str) -> None:
+    if not PHONE_MIN_DIGITS <= len(digits) <= PHONE_MAX_DIGITS:
+        raise _Unusable(
+            f"phone '{text}' has {len(digits)} digits, a phone number has "
+            f"{PHONE_MIN_DIGITS} to {PHONE_MAX_DIGITS}"
+        )
+
+
+def _number_phone(text: NumberText, region: str | None) -> str:
+    """A phone a spreadsheet stored as a number, which drops a leading '+' or '0'."""
+    if text.value < 0:
+        raise _Unusable(
+            f"phone {text} is a negative number: the spreadsheet calculated the phone as a "
+            "formula (such as +1-532-344-1362 typed without quotes); the number is lost"
+        )
+    if not text.isdigit():
+        raise _Unusable(f"phone {text} is not a whole number, so not a phone number")
+    _check_digit_count(text, text)
+    candidates = ([(text, region)] if region else []) + [(f"+{text}", None)]
+    for candidate, where in candidates:
+        try:
+            parsed = phonenumbers.parse(candidate, where)
+        except phonenumbers.NumberParseException:
+            continue
+        if phonenumbers.is_valid_number(parsed):
+            return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+    if region:
+        raise _Unusable(
+            f"phone {text} (stored as a number) is not a valid number in {region}, nor with "
+            "a country code"
+        )
+    return str(text)
+
+
 def _split_extension(text: str) -> tuple[str, str]:
     """Split "(240)452-2332x4601" into the number and the extension "4601"."""
     match = _PHONE_EXTENSION.search(text)
@@ -688,10 +983,41 @@ def _split_extension(text: str) -> tuple[str, str]:
 
 
 def _language_value(text: str) -> str:
+    """ISO 639-1 code of 'de', 'de-AT', 'deu', 'German' or 'Deutsch'."""
     match = _LANGUAGE_TAG.fullmatch(text)
-    if not match:
-        raise _Unusable(f"language '{text}' is not a two-letter code")
-    return match.group(1).lower()
+    if match:
+        return match.group(1).lower()
+    code = LANGUAGE_CODES.get(name_key(text), "")
+    if not code:
+        raise _Unusable(f"language '{text}' is not a language code or name LeadDesk knows")
+    return code
+
+
+def _ip_value(text: str) -> str:
+    try:
+        return ipaddress.ip_address(text.strip()).compressed
+    except ValueError:
+        raise _Unusable(f"IP address '{text}' is not valid") from None
+
+
+def _date_value(text: str) -> str:
+    """An ISO 8601 date (and time) from the common unambiguous ways of writing one."""
+    value = text.strip()
+    try:
+        parsed = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        parsed = None
+        for pattern in DATE_PATTERNS:
+            try:
+                parsed = dt.datetime.strptime(value, pattern)
+                break
+            except ValueError:
+                continue
+    if parsed is None:
+        raise _Unusable(f"registration date '{text}' is not a date LeadDesk reads")
+    if len(value) <= len("2024-01-31") or (parsed.time() == dt.time(0) and ":" not in value):
+        return parsed.date().isoformat()
+    return parsed.isoformat(sep=" ")
 
 
 def _country_value(text: str) -> str:
@@ -708,7 +1034,7 @@ def country_code(text: str) -> str:
         return letters
     if letters in ALPHA3_TO_ALPHA2:
         return ALPHA3_TO_ALPHA2[letters]
-    return _country_names().get(_name_key(text), "")
+    return _country_names().get(name_key(text), "")
 
 
 @cache
@@ -717,10 +1043,10 @@ def _country_names() -> dict[str, str]:
     names = dict(COUNTRY_NAME_ALIASES)
     regions = sorted(ALPHA2_CODES)
     for region in regions:
-        names.setdefault(_name_key(LOCALE_DATA.get(region, {}).get("aa", "")), region)
+        names.setdefault(name_key(LOCALE_DATA.get(region, {}).get("aa", "")), region)
     for region in regions:
         for name in _region_names(region):
-            names.setdefault(_name_key(name), region)
+            names.setdefault(name_key(name), region)
     names.pop("", None)
     return names
 
@@ -740,3 +1066,14 @@ def _default_region(default_country: str | None) -> str | None:
             "such as 'US' or 'DE'."
         )
     return code
+
+
+_EXTRA_VALUES: dict[str, Callable[[str], str]] = {
+    IP: _ip_value,
+    REGISTERED_AT: _date_value,
+    "source": _text_value,
+    "sub_id1": _text_value,
+    "sub_id2": _text_value,
+    "sub_id3": _text_value,
+    PASSWORD: _text_value,
+}

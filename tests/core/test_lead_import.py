@@ -165,11 +165,11 @@ def test_country_and_language_are_normalised() -> None:
     assert [(lead.country, lead.language) for lead in leads] == [
         ("DE", "de"),
         ("DE", "de"),
-        ("US", ""),
+        ("US", "de"),
         ("", ""),
     ]
     # Values that are not understood are kept.
-    assert leads[2].extra == {"Language": "German"}
+    assert leads[2].extra == {}
     assert leads[3].extra == {"Country": "Atlantis"}
 
 
@@ -340,11 +340,11 @@ def test_empty_file(tmp_path: Path, data: bytes) -> None:
         read_lead_file(write(tmp_path, data))
 
 
-def test_xlsx_file_asks_for_csv(tmp_path: Path) -> None:
+def test_damaged_xlsx_file_asks_to_save_it_again(tmp_path: Path) -> None:
     path = tmp_path / "leads.xlsx"
     with zipfile.ZipFile(path, "w") as workbook:
         workbook.writestr("xl/workbook.xml", "<workbook/>")
-    with pytest.raises(InputError, match=r"not a text file.*Excel workbook.*save it as 'CSV"):
+    with pytest.raises(InputError, match=r"cannot be read as a XLSX workbook.*save it again"):
         read_lead_file(path)
 
 
@@ -407,6 +407,9 @@ def test_zoho_sample() -> None:
         "Billing Country": "country",
         "EmailID": "email",
         "MobilePhone": "phone",
+        "Created Time": "registered_at",
+        "Customer Name": "full_name",
+        "Source": "source",
     }
     thor, jessica, _, _, lucas = result.leads
     assert (thor.first_name, thor.email, thor.phone) == ("Thor", "thor@midgaurd.org", "")
