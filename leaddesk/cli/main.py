@@ -17,12 +17,14 @@ from leaddesk import __version__
 from leaddesk.core.data_setting import parse_fixed_fields
 from leaddesk.core.durations import format_duration
 from leaddesk.core.filters import DistributionFilter, SearchField
+from leaddesk.core.lead_fields import LEAD_FIELDS, recognise
+from leaddesk.core.lead_import import ReadOptions, preview_file
 from leaddesk.core.pacing import SendInterval
 from leaddesk.core.status import Action, Status
-from leaddesk.errors import LeadDeskError
+from leaddesk.errors import InputError, LeadDeskError
 from leaddesk.logs import setup_logging
 from leaddesk.paths import data_dir
-from leaddesk.services import directory, distributions, integrity, lead_lists
+from leaddesk.services import directory, distributions, integrity, lead_lists, list_export
 from leaddesk.storage.database import Database, describe_error, open_database
 
 
@@ -45,6 +47,22 @@ def build_parser() -> argparse.ArgumentParser:
     imp.add_argument("--list", required=True, metavar="TITLE", dest="list_title")
     imp.add_argument("--country", metavar="ISO2", help="country of phones written without one")
     imp.add_argument("--manager", metavar="NAME")
+    imp.add_argument(
+        "--map",
+        action="append",
+        default=[],
+        metavar="COLUMN=FIELD",
+        dest="mapping",
+        help=f"map a column to a lead field ({', '.join(LEAD_FIELDS)}), '' or 'skip'",
+    )
+    imp.add_argument("--encoding", metavar="E", help="text encoding (default: detect)")
+    imp.add_argument("--delimiter", metavar="D", help="field delimiter, e.g. ';' or tab")
+    imp.add_argument("--header-row", type=int, metavar="N", help="row number of the header")
+    imp.add_argument("--sheet", metavar="NAME", help="sheet of a workbook (default: the first)")
+    imp.add_argument(
+        "--require", action="append", default=[], metavar="FIELD", choices=LEAD_FIELDS
+    )
+    imp.add_argument("--json", action="store_true", help="print one JSON object")
 
     affiliate = commands.add_parser("affiliate", help="manage affiliates")
     affiliate_commands = affiliate.add_subparsers(dest="affiliate_command", required=True)
@@ -81,6 +99,20 @@ def build_parser() -> argparse.ArgumentParser:
     listing.add_argument("--by", choices=[f.value for f in SearchField])
     listing.add_argument("--value", metavar="TEXT", default="")
     listing.add_argument("--json", action="store_true")
+
+    lists = commands.add_parser("lists", help="list the lead lists, archived ones too")
+    lists.add_argument("--json", action="store_true")
+
+    export = commands.add_parser("export", help="export a lead list to a CSV or XLSX file")
+    export.add_argument("--list", required=True, metavar="TITLE", dest="list_title")
+    export.add_argument(
+        "--out", required=True, metavar="FILE", help="the file to write, ending in .csv or .xlsx"
+    )
+    export.add_argument(
+        "--refused",
+        action="store_true",
+        help="export the refused rows with their reasons instead of the leads",
+    )
 
     for action in Action:
         command = commands.add_parser(action.value, help=f"{action.value} a distribution")
@@ -140,18 +172,74 @@ def _fail(message: str) -> int:
 
 
 def _import(database: Database, args: argparse.Namespace) -> int:
-    with database.writer() as session:
-        lead_list, result = lead_lists.import_file(
-            session, Path(args.file), args.list_title, args.manager, args.country
-        )
-        session.commit()
-    print(
-        f"Imported '{lead_list.title}' (list {lead_list.id}): {result.rows_read} rows read, "
-        f"{len(result.leads)} leads, {len(result.refused)} refused."
+    options = ReadOptions(
+        encoding=args.encoding,
+        delimiter=_delimiter(args.delimiter),
+        header_row=args.header_row,
+        sheet=args.sheet,
+        mapping=_column_mapping(args) if args.mapping else None,
+        default_country=args.country,
+        required=frozenset(args.require),
     )
-    for refused in result.refused:
-        print(f"  row {refused.row_number}: {refused.reason}")
+    lead_list_id, summary = lead_lists.import_stream(
+        database, Path(args.file), args.list_title, options, args.manager
+    )
+    refused = [{"row": r.row_number, "reason": r.reason} for r in summary.refused]
+    if args.json:
+        report = {
+            "list_id": lead_list_id,
+            "list": args.list_title,
+            "rows_read": summary.rows_read,
+            "leads": summary.leads,
+            "refused": refused,
+            "duplicates": summary.duplicates,
+            "kind": summary.kind,
+            "encoding": summary.encoding,
+            "delimiter": summary.delimiter,
+            "header_row": summary.header_row,
+            "mapping": summary.mapping,
+            "notes": summary.notes,
+        }
+        print(json.dumps(report, ensure_ascii=False))
+        return 0
+    print(
+        f"Imported '{args.list_title}' (list {lead_list_id}): {summary.rows_read} rows read, "
+        f"{summary.leads} leads, {len(summary.refused)} refused "
+        f"({summary.duplicates} duplicates)."
+    )
+    for row in refused:
+        print(f"  row {row['row']}: {row['reason']}")
+    for note in summary.notes:
+        print(f"Note: {note}")
     return 0
+
+
+def _delimiter(text: str | None) -> str | None:
+    if text is None:
+        return None
+    named = {"tab": "\t", "\\t": "\t", "comma": ",", "semicolon": ";", "pipe": "|"}
+    return named.get(text.lower(), text)
+
+
+def _column_mapping(args: argparse.Namespace) -> dict[str, str]:
+    """The columns given with --map; the others keep the field their header names."""
+    given = {}
+    for item in args.mapping:
+        column, sep, name = item.rpartition("=")
+        if not sep or not column:
+            raise InputError(f"--map {item}: write it as COLUMN=FIELD, e.g. 'Mobil=phone'.")
+        given[column.strip()] = name.strip()
+    recognised = preview_file(
+        Path(args.file),
+        ReadOptions(
+            encoding=args.encoding,
+            delimiter=_delimiter(args.delimiter),
+            header_row=args.header_row,
+            sheet=args.sheet,
+            mapping=given,
+        ),
+    ).headers
+    return {header: given.get(header, recognise(header)) for header in recognised}
 
 
 def _affiliate(database: Database, args: argparse.Namespace) -> int:
@@ -256,6 +344,56 @@ def _distributions(database: Database, args: argparse.Namespace) -> int:
     return 0
 
 
+def list_as_json(summary: lead_lists.ListSummary) -> dict[str, object]:
+    """A lead list as `lists --json` prints it: the columns of the Lead lists page."""
+    return {
+        "id": summary.id,
+        "title": summary.title,
+        "leads": summary.rows_read,
+        "valid": summary.lead_count,
+        "refused": summary.refused_count,
+        "duplicates": summary.duplicate_count,
+        "created_by": summary.created_by,
+        "created_at": _iso(summary.created_at),
+        "distributions": summary.distribution_count,
+        "archived": summary.archived,
+        "source": summary.source_file,
+    }
+
+
+def _lists(database: Database, args: argparse.Namespace) -> int:
+    with database.session() as session:
+        summaries = lead_lists.list_summaries(session, include_archived=True)
+    if args.json:
+        print(json.dumps([list_as_json(summary) for summary in summaries], indent=2))
+        return 0
+    if not summaries:
+        print("No lead lists. Import one with `leaddesk import FILE --list TITLE`.")
+    for summary in summaries:
+        archived = "  (archived)" if summary.archived else ""
+        print(
+            f"{summary.id:>5}  {summary.title}{archived}: {summary.rows_read} leads, "
+            f"{summary.lead_count} valid, {summary.refused_count} refused "
+            f"({summary.duplicate_count} duplicates), in {summary.distribution_count} "
+            f"distribution{'' if summary.distribution_count == 1 else 's'}"
+        )
+    return 0
+
+
+def _export(database: Database, args: argparse.Namespace) -> int:
+    path = Path(args.out).expanduser()
+    with database.session() as session:
+        lead_list = lead_lists.list_by_title(session, args.list_title)
+        if args.refused:
+            count = list_export.export_refused(session, lead_list.id, path)
+            what = f"{count} refused row{'' if count == 1 else 's'}"
+        else:
+            count = list_export.export_list(session, lead_list.id, path)
+            what = f"{count} lead{'' if count == 1 else 's'}"
+    print(f"Exported {what} of '{lead_list.title}' to {path}.")
+    return 0
+
+
 def _action(database: Database, args: argparse.Namespace) -> int:
     action = Action(args.command)
     with database.writer() as session:
@@ -333,6 +471,8 @@ _COMMANDS = {
     "offer": _offer,
     "distribute": _distribute,
     "distributions": _distributions,
+    "lists": _lists,
+    "export": _export,
     "run": _run,
     **{action.value: _action for action in Action},
 }

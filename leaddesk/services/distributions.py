@@ -2,11 +2,23 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 
-from sqlalchemy import Select, and_, case, func, insert, literal, or_, select, update
+from sqlalchemy import (
+    Select,
+    and_,
+    case,
+    func,
+    insert,
+    literal,
+    literal_column,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.orm import Session, aliased
 
 from leaddesk.core.clock import local_to_utc, utc_now
@@ -16,6 +28,7 @@ from leaddesk.core.pacing import PeriodUnit, SendInterval, estimated_total_secon
 from leaddesk.core.status import Action, DeliveryState, Status, allowed_actions
 from leaddesk.errors import InputError, NotFoundError
 from leaddesk.services.directory import clean_name, resolve_manager
+from leaddesk.services.lead_history import keys_sent_to_offer, leads_of_list
 from leaddesk.services.lead_lists import lead_fields
 from leaddesk.storage.models import (
     Affiliate,
@@ -40,6 +53,8 @@ class NewDistribution:
     interval: SendInterval
     fixed_fields: dict[str, str]
     manager_name: str | None = None
+    # Leads already sent to the offer are left out unless the manager insists.
+    include_repeats: bool = False
 
 
 class FormErrors(InputError):
@@ -60,20 +75,58 @@ def check_new_distribution(session: Session, new: NewDistribution) -> dict[str, 
         problems["lead_list"] = "Choose a lead list."
     elif lead_list.lead_count == 0:
         problems["lead_list"] = "This lead list is empty."
+    elif lead_list.archived_at is not None:
+        problems["lead_list"] = (
+            "This lead list is archived. Unarchive it on the Lead lists page to send it."
+        )
     if not new.affiliate_id or session.get(Affiliate, new.affiliate_id) is None:
         problems["affiliate"] = "Choose an affiliate."
     if not new.offer_id or session.get(Offer, new.offer_id) is None:
         problems["offer"] = "Choose an offer."
+    if not problems and not new.include_repeats:
+        repeats = count_already_sent(session, lead_list.id, new.offer_id)
+        if repeats and repeats >= lead_list.lead_count:
+            problems["lead_list"] = (
+                "Every lead of this list was already sent to this offer. Choose “Send them "
+                "anyway” to send them again."
+            )
     return problems
 
 
+def already_sent_lead_ids(session: Session, lead_list_id: int, offer_id: int) -> list[int]:
+    """The leads of a list whose person (by e-mail or phone) may already have reached the offer.
+
+    A delivery accepted, rejected, of unknown outcome or in flight counts; a failed one did
+    not reach the advertiser, and a queued one has not been sent yet.
+    """
+    sent = keys_sent_to_offer(session, offer_id)
+    if not sent:
+        return []
+    return [
+        lead.id
+        for lead in leads_of_list(session, lead_list_id)
+        if any(key in sent for key in lead.keys)
+    ]
+
+
+def count_already_sent(session: Session, lead_list_id: int, offer_id: int) -> int:
+    """How many leads of the list a new distribution to this offer would leave out."""
+    return len(already_sent_lead_ids(session, lead_list_id, offer_id))
+
+
 def create_distribution(session: Session, new: NewDistribution) -> Distribution:
-    """Create a distribution with one queued delivery per lead; it is Active at once."""
+    """Create a distribution with one queued delivery per lead; it is Active at once.
+
+    Leads already sent to the offer are left out unless `include_repeats` asks for them.
+    """
     problems = check_new_distribution(session, new)
     if problems:
         raise FormErrors(problems)
     now = utc_now()
     lead_list = session.get_one(LeadList, new.lead_list_id)
+    left_out = (
+        [] if new.include_repeats else already_sent_lead_ids(session, lead_list.id, new.offer_id)
+    )
     distribution = Distribution(
         title=clean_name(new.title, "distribution"),
         manager_id=resolve_manager(session, new.manager_name).id,
@@ -93,23 +146,33 @@ def create_distribution(session: Session, new: NewDistribution) -> Distribution:
     )
     session.add(distribution)
     session.flush()
-    position = func.row_number().over(order_by=Lead.row_number) - 1
+    position = func.row_number().over(order_by=(Lead.row_number, Lead.id)) - 1
+    leads = select(
+        literal(distribution.id),
+        Lead.id,
+        position,
+        literal(DeliveryState.QUEUED.value),
+        literal(0),
+    ).where(Lead.lead_list_id == lead_list.id)
+    if left_out:
+        # One JSON parameter holds any number of ids, where a list of parameters has a limit.
+        ids = select(literal_column("value")).select_from(func.json_each(json.dumps(left_out)))
+        leads = leads.where(Lead.id.not_in(ids))
     session.execute(
         insert(Delivery).from_select(
-            ["distribution_id", "lead_id", "position", "state", "attempts"],
-            select(
-                literal(distribution.id),
-                Lead.id,
-                position,
-                literal(DeliveryState.QUEUED.value),
-                literal(0),
-            ).where(Lead.lead_list_id == lead_list.id),
+            ["distribution_id", "lead_id", "position", "state", "attempts"], leads
         )
     )
+    distribution.total = session.scalar(
+        select(func.count())
+        .select_from(Delivery)
+        .where(Delivery.distribution_id == distribution.id)
+    )
     log.info(
-        "Created distribution %s: %d leads, %s",
+        "Created distribution %s: %d leads (%d already sent left out), %s",
         distribution.id,
         distribution.total,
+        len(left_out),
         new.interval.describe(),
     )
     return distribution

@@ -87,6 +87,10 @@ class LeadList(Base):
     rows_read: Mapped[int] = mapped_column(Integer, default=0)
     lead_count: Mapped[int] = mapped_column(Integer, default=0)
     refused_count: Mapped[int] = mapped_column(Integer, default=0)
+    # Refused rows that repeat an earlier lead of the same list (a subset of refused_count).
+    duplicate_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # An archived list is kept with its leads and history but hidden from everyday choices.
+    archived_at: Mapped[datetime | None] = mapped_column(DateTime)
 
     created_by: Mapped[Manager | None] = relationship()
 

@@ -6,6 +6,7 @@ import logging
 
 from PySide6.QtCore import Qt, Slot
 from PySide6.QtWidgets import (
+    QCheckBox,
     QComboBox,
     QDialog,
     QDialogButtonBox,
@@ -28,6 +29,7 @@ from leaddesk.services.distributions import (
     FormErrors,
     NewDistribution,
     check_new_distribution,
+    count_already_sent,
     create_distribution,
 )
 from leaddesk.services.lead_lists import list_summaries
@@ -47,6 +49,13 @@ BUSY = "The data file is busy, so the distribution was not created. Try again in
 
 def leads_text(count: int) -> str:
     return f"{count} lead" if count == 1 else f"{count} leads"
+
+
+def repeats_text(count: int) -> str:
+    """What happens to the leads of a list already sent to the chosen offer."""
+    were = "lead was" if count == 1 else "leads were"
+    it = "it" if count == 1 else "they"
+    return f"{count} of these {were} already sent to this offer; {it} will be left out."
 
 
 def estimate_text(lead_count: int | None, interval: SendInterval) -> str:
@@ -83,6 +92,10 @@ class CreateDistributionDialog(QDialog):
         self.offer_combo = QComboBox()
         self.data_setting_edit = QLineEdit()
         self.data_setting_edit.setPlaceholderText("language=de, source=spring (optional)")
+        self.repeats_label = QLabel()
+        self.repeats_label.setWordWrap(True)
+        self.repeats_check = QCheckBox("Send them anyway")
+        self._repeats: dict[tuple[int, int], int] = {}
         self.estimate_label = QLabel()
         self.estimate_label.setStyleSheet(f"color: {ERROR_COLOR}; font-weight: bold;")
         self.buttons = QDialogButtonBox(
@@ -92,7 +105,7 @@ class CreateDistributionDialog(QDialog):
         self._lay_out()
         self._fill_choices()
         self._connect()
-        self._update_estimate()
+        self._update_repeats()
 
     # Building ------------------------------------------------------------------------------
 
@@ -113,6 +126,8 @@ class CreateDistributionDialog(QDialog):
             form.addRow(label, self._with_error(name, field, wide=field not in narrow))
         layout = QVBoxLayout(self)
         layout.addLayout(form)
+        layout.addWidget(self.repeats_label)
+        layout.addWidget(self.repeats_check)
         layout.addWidget(self.estimate_label)
         layout.addWidget(self._error_label("form"))
         layout.addWidget(self.buttons)
@@ -174,7 +189,9 @@ class CreateDistributionDialog(QDialog):
         self.unit_combo.currentIndexChanged.connect(self._limit_value)
         self.unit_combo.currentIndexChanged.connect(self._update_estimate)
         self.value_spin.valueChanged.connect(self._update_estimate)
-        self.list_combo.currentIndexChanged.connect(self._update_estimate)
+        self.list_combo.currentIndexChanged.connect(self._update_repeats)
+        self.offer_combo.currentIndexChanged.connect(self._update_repeats)
+        self.repeats_check.toggled.connect(self._update_estimate)
         self.title_edit.textChanged.connect(lambda: self.show_error("title", ""))
         self.list_combo.currentIndexChanged.connect(lambda: self.show_error("lead_list", ""))
         self.affiliate_combo.currentIndexChanged.connect(lambda: self.show_error("affiliate", ""))
@@ -193,8 +210,23 @@ class CreateDistributionDialog(QDialog):
         return SendInterval(self.value_spin.value(), unit)
 
     def lead_count(self) -> int | None:
+        """How many leads the distribution will send: repeats only when asked for."""
         lead_list_id = self.list_combo.currentData()
-        return None if lead_list_id is None else self._lead_counts.get(lead_list_id, 0)
+        if lead_list_id is None:
+            return None
+        count = self._lead_counts.get(lead_list_id, 0)
+        return count if self.repeats_check.isChecked() else count - self.repeat_count()
+
+    def repeat_count(self) -> int:
+        """How many leads of the chosen list were already sent to the chosen offer."""
+        lead_list_id, offer_id = self.list_combo.currentData(), self.offer_combo.currentData()
+        if lead_list_id is None or offer_id is None:
+            return 0
+        if (lead_list_id, offer_id) not in self._repeats:
+            with self._database.session() as session:
+                count = count_already_sent(session, lead_list_id, offer_id)
+            self._repeats[(lead_list_id, offer_id)] = count
+        return self._repeats[(lead_list_id, offer_id)]
 
     def fixed_fields(self) -> dict[str, str]:
         return parse_fixed_fields([self.data_setting_edit.text()])
@@ -210,6 +242,15 @@ class CreateDistributionDialog(QDialog):
         unit = PeriodUnit(self.unit_combo.currentData())
         self.value_spin.setMaximum(min(VALUE_MAX, MAX_INTERVAL_S // unit.seconds))
 
+    @Slot()
+    def _update_repeats(self) -> None:
+        count = self.repeat_count()
+        self.repeats_label.setText(repeats_text(count))
+        self.repeats_label.setVisible(count > 0)
+        self.repeats_check.setVisible(count > 0)
+        self._update_estimate()
+
+    @Slot()
     def _update_estimate(self) -> None:
         self.estimate_label.setText(estimate_text(self.lead_count(), self.interval()))
 
@@ -234,6 +275,7 @@ class CreateDistributionDialog(QDialog):
             offer_id=self.offer_combo.currentData(),
             interval=self.interval(),
             fixed_fields=fixed_fields or {},
+            include_repeats=self.repeats_check.isChecked(),
         )
         with self._database.session() as session:
             problems = check_new_distribution(session, new)

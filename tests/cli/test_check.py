@@ -20,8 +20,17 @@ def data_with_a_distribution(tmp_path):
         ["import", str(leads), "--list", "Spring"],
         ["affiliate", "add", "North"],
         ["offer", "add", "Solar", "--url", "http://127.0.0.1:9/leads"],
-        ["distribute", "--list", "Spring", "--affiliate", "North", "--offer", "Solar",
-         "--every", "1h"],
+        [
+            "distribute",
+            "--list",
+            "Spring",
+            "--affiliate",
+            "North",
+            "--offer",
+            "Solar",
+            "--every",
+            "1h",
+        ],
     ):
         assert main(["--data-dir", str(data), *args]) == 0
     return data

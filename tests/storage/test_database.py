@@ -94,7 +94,7 @@ def test_a_file_from_the_first_version_is_backed_up_and_upgraded_without_loss(tm
         revision = session.execute(text("SELECT version_num FROM alembic_version")).scalar()
     database.close()
     assert "ix_delivery_in_flight" in {row[1] for row in indexes}
-    assert revision == "0002"
+    assert revision == "0003"
     [backup] = (tmp_path / "backups").iterdir()
     assert backup.name.endswith("-0001.sqlite3")
     assert stat.S_IMODE(os.stat(backup).st_mode) == 0o600
@@ -120,3 +120,29 @@ def test_a_file_locked_by_another_program_says_what_to_do(tmp_path, monkeypatch)
     finally:
         other_program.execute("ROLLBACK")
         other_program.close()
+
+
+def test_upgrading_counts_the_duplicates_of_lists_imported_before(tmp_path):
+    path = tmp_path / DATA_FILE_NAME
+    engine = make_engine(path, immediate=True)
+    config = alembic_config()
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "0002")
+        connection.exec_driver_sql(
+            "INSERT INTO lead_list (id, title, created_at, rows_read, lead_count, refused_count) "
+            "VALUES (1, 'Spring', '2026-01-02 03:04:05', 3, 1, 2)"
+        )
+        connection.exec_driver_sql(
+            "INSERT INTO refused_row (lead_list_id, row_number, reason, raw) VALUES "
+            "(1, 3, 'duplicate of row 2 (same e-mail)', '{}'), (1, 4, 'no e-mail or phone', '{}')"
+        )
+    engine.dispose()
+
+    database = open_database(tmp_path)
+    with database.session() as session:
+        counted = session.execute(
+            text("SELECT duplicate_count, archived_at FROM lead_list WHERE id = 1")
+        ).one()
+    database.close()
+    assert tuple(counted) == (1, None)

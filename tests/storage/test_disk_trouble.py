@@ -54,9 +54,7 @@ def test_a_full_disk_says_so_and_leaves_no_partial_list(tmp_path, small_disk, ca
     assert main(["--data-dir", data, "distributions"]) == 0
     database = open_database(small_disk / "data")
     with database.session() as session:
-        titles = session.execute(
-            text("SELECT title, lead_count FROM lead_list")
-        ).all()
+        titles = session.execute(text("SELECT title, lead_count FROM lead_list")).all()
     database.close()
     assert titles == [("Small", 20)]
 

@@ -6,7 +6,7 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import QDialog, QDialogButtonBox
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from leaddesk.core.lead_import import ImportResult
 from leaddesk.core.pacing import PeriodUnit
@@ -236,3 +236,54 @@ def test_cancel_creates_nothing(qtbot, database, ready):
 
     assert dialog.created_id is None
     assert distribution_count(database) == 0
+
+
+# Leads already sent to the offer ----------------------------------------------------------
+
+
+def test_leads_already_sent_are_left_out_unless_sent_anyway(qtbot, database, ready):
+    with database.writer() as session:
+        from leaddesk.services import distributions
+
+        first = distributions.create_distribution(
+            session,
+            distributions.NewDistribution(
+                title="Before",
+                lead_list_id=ready["small"],
+                affiliate_id=ready["affiliate"],
+                offer_id=ready["offer"],
+                interval=distributions.SendInterval(1, PeriodUnit.MINUTES),
+                fixed_fields={},
+            ),
+        )
+        session.flush()
+        ids = session.scalars(
+            select(Delivery.id).where(Delivery.distribution_id == first.id).limit(4)
+        ).all()
+        session.execute(
+            update(Delivery).where(Delivery.id.in_(ids)).values(state=DeliveryState.ACCEPTED.value)
+        )
+        session.commit()
+
+    dialog = open_dialog(qtbot, database)
+    dialog.show()
+    qtbot.waitExposed(dialog)
+    choose(dialog.list_combo, ready["small"])
+    choose(dialog.unit_combo, PeriodUnit.HOURS)
+
+    assert dialog.repeats_label.isVisible() and dialog.repeats_check.isVisible()
+    assert dialog.repeats_label.text() == (
+        "4 of these leads were already sent to this offer; they will be left out."
+    )
+    assert dialog.estimate_label.text() == "Estimated time to send 6 leads: 5 h"
+    dialog.repeats_check.setChecked(True)
+    assert dialog.estimate_label.text() == "Estimated time to send 10 leads: 9 h"
+    dialog.repeats_check.setChecked(False)
+
+    dialog.title_edit.setText("Again")
+    with qtbot.waitSignal(dialog.accepted, timeout=1000):
+        click_apply(qtbot, dialog)
+    with database.session() as session:
+        created = session.get_one(Distribution, dialog.created_id)
+        queued = session.scalar(select(func.count()).where(Delivery.distribution_id == created.id))
+    assert (created.total, queued) == (6, 6)

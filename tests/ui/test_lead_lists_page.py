@@ -63,11 +63,12 @@ def test_import_shows_the_new_list(qtbot, page, lead_file, warnings, qtmodeltest
     model = page.model
     assert model.rowCount() == 1
     assert model.cell_text(0, column(page, "Title")) == "Spring leads"
-    assert model.cell_text(0, column(page, "Leads")) == "2"
+    assert model.cell_text(0, column(page, "Leads")) == "3"
+    assert model.cell_text(0, column(page, "Valid")) == "2"
     assert model.cell_text(0, column(page, "Refused")) == "1"
-    assert model.cell_text(0, column(page, "Rows read")) == "3"
+    assert model.cell_text(0, column(page, "Duplicates")) == "0"
     assert model.cell_text(0, column(page, "Used in")) == "0 distributions"
-    assert model.cell_text(0, column(page, "Source file")).endswith("spring leads.csv")
+    assert model.cell_text(0, column(page, "Source")).endswith("spring leads.csv")
     assert page.selected_list_id() == model.row_id(0)
     assert page.refused_button.isEnabled()
     assert not page.empty_label.isVisibleTo(page)
