@@ -119,6 +119,8 @@ def create_main_window(database: Database, start_sender: bool = True) -> MainWin
     """The main window, with the sender's thread started when asked."""
     sender_thread = SenderThread(database) if start_sender else None
     window = MainWindow(database, sender_thread)
+    # The tray icon, when the window keeps sending from the tray, shows the same picture.
+    window.setWindowIcon(app_icon())
     if sender_thread is not None:
         sender_thread.start()
     return window

@@ -9,17 +9,23 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtWidgets import QMessageBox
+from sqlalchemy import select
 
 from leaddesk.core.lead_import import ImportResult, LeadRecord
 from leaddesk.core.pacing import PeriodUnit, SendInterval
+from leaddesk.core.status import DeliveryState
+from leaddesk.logs import setup_logging
 from leaddesk.services import directory, distributions, lead_lists
 from leaddesk.storage.database import Database
+from leaddesk.storage.models import Delivery
 from leaddesk.ui import app
 from leaddesk.ui.app import CrashReporter, create_main_window, run_app
 from leaddesk.ui.directory_page import DirectoryPage
 from leaddesk.ui.distributions_page import DistributionsPage
 from leaddesk.ui.lead_lists_page import LeadListsPage
-from leaddesk.ui.main_window import QUIT_QUESTION, MainWindow
+from leaddesk.ui.main_window import CloseChoice, MainWindow
+
+SEND_TIMEOUT_MS = 15_000
 
 
 class Answers:
@@ -89,34 +95,33 @@ def test_sender_state_shows_in_the_status_bar(qtbot, window):
     assert "disk I/O error" in window.error_label.text()
 
 
-def test_closing_with_nothing_active_stops_the_sender(qtbot, window, monkeypatch):
-    question = Answers(QMessageBox.StandardButton.No)
-    monkeypatch.setattr(QMessageBox, "question", question)
+def test_closing_with_nothing_active_stops_the_sender(qtbot, window):
+    asked: list[bool] = []
+    window.ask_close_choice = lambda: asked.append(True) or CloseChoice.CANCEL
     window.show()
     qtbot.waitUntil(window.sender_thread.is_running)
 
     assert window.close()
 
-    assert question.texts == []
+    assert asked == []
     assert not window.isVisible()
     assert not window.sender_thread.is_running()
 
 
-def test_closing_while_sending_asks_first(qtbot, database, monkeypatch):
+def test_closing_while_sending_asks_first(qtbot, database):
     seed_active_distribution(database)
     main = MainWindow(database, None)
     qtbot.addWidget(main)
     main.show()
-    question = Answers(QMessageBox.StandardButton.No)
-    monkeypatch.setattr(QMessageBox, "question", question)
+    answers = [CloseChoice.CANCEL, CloseChoice.QUIT]
+    main.ask_close_choice = lambda: answers.pop(0)
 
     assert not main.close()
     assert main.isVisible()
-    assert question.texts == [QUIT_QUESTION]
 
-    question.answer = QMessageBox.StandardButton.Yes
     assert main.close()
     assert not main.isVisible()
+    assert answers == []
 
 
 def test_an_unusable_data_folder_stops_before_any_window(tmp_path, monkeypatch):
@@ -194,3 +199,71 @@ def test_the_file_menu_offers_import_new_and_quit_with_shortcuts(window):
         "New distribution…": "Ctrl+N",
         "Quit": "Ctrl+Q",
     }
+
+
+def test_a_bug_in_a_slot_names_the_log_file_while_sending_goes_on(
+    qtbot, tmp_path, monkeypatch, database, make_list, make_offer, sandbox
+):
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
+    root = logging.getLogger()
+    root_level = root.level
+    earlier = [h for h in root.handlers if getattr(h, "leaddesk", False)]
+    for handler in earlier:
+        root.removeHandler(handler)
+    log_path = setup_logging()
+    assert log_path is not None
+    critical = Answers()
+    monkeypatch.setattr(QMessageBox, "critical", critical)
+    reporter = CrashReporter(log_path)
+    reporter.install()
+    try:
+        main = _sending_window(qtbot, database, make_list, make_offer, sandbox)
+        qtbot.waitUntil(lambda: len(sandbox.received) >= 1, timeout=SEND_TIMEOUT_MS)
+        monkeypatch.setattr(main.lead_lists_page, "refresh", _refresh_with_a_bug)
+
+        # Qt calls the window's slot for the page shown; the slot raises.
+        main.tabs.setCurrentWidget(main.lead_lists_page)
+        qtbot.waitUntil(lambda: bool(critical.texts))
+
+        assert f"The details are in {log_path}" in critical.texts[0]
+        assert main.sender_thread.is_running()
+        sent = len(sandbox.received)
+        qtbot.waitUntil(lambda: len(sandbox.received) > sent, timeout=SEND_TIMEOUT_MS)
+        main.ask_close_choice = lambda: CloseChoice.QUIT
+        assert main.close()
+    finally:
+        reporter.uninstall()
+        _remove_log_handlers()
+        for handler in earlier:
+            root.addHandler(handler)
+        root.setLevel(root_level)
+
+    with database.session() as session:
+        states = list(session.scalars(select(Delivery.state)))
+    assert DeliveryState.IN_FLIGHT.value not in states
+    assert states.count(DeliveryState.ACCEPTED.value) == len(sandbox.received)
+    text = Path(log_path).read_text(encoding="utf-8")
+    assert "RuntimeError: The lead list of a***@***.com cannot be shown" in text
+    assert "ada@example.com" not in text
+
+
+def _refresh_with_a_bug() -> None:
+    raise RuntimeError("The lead list of ada@example.com cannot be shown")
+
+
+def _sending_window(qtbot, database, make_list, make_offer, sandbox) -> MainWindow:
+    affiliate_id, offer_id = make_offer(sandbox.url)
+    list_id = make_list(count=30)
+    with database.writer() as session:
+        directory.set_current_manager(session, "Dana")
+        distributions.create_distribution(
+            session,
+            distributions.NewDistribution(
+                "Spring", list_id, affiliate_id, offer_id, SendInterval(1, PeriodUnit.SECONDS), {}
+            ),
+        )
+        session.commit()
+    main = create_main_window(database)
+    qtbot.addWidget(main)
+    main.show()
+    return main
