@@ -414,7 +414,7 @@ class LeadListsPage(QWidget):
         self.last_message = ""
         self.model = PlainTableModel(LIST_HEADERS, LIST_NUMERIC_COLUMNS, parent=self)
         self.table = make_table_view(self.model)
-        self.import_button = QPushButton("Import CSV…")
+        self.import_button = QPushButton("Import file…")
         self.build_button = QPushButton("New list from leads…")
         self.merge_button = QPushButton("Merge…")
         self.split_button = QPushButton("Split…")
