@@ -4,47 +4,18 @@ from __future__ import annotations
 
 import itertools
 import statistics
-import threading
 import time
 
 import pytest
+from running_sender import RunningSender, wait_until
 from sqlalchemy import func, select
 
 from leaddesk.advertiser.sandbox import SandboxAdvertiser
 from leaddesk.core.pacing import PeriodUnit, SendInterval
 from leaddesk.core.status import Action, DeliveryState, Status
-from leaddesk.sender.engine import Sender
 from leaddesk.services import directory, distributions, sender_lease
 from leaddesk.services.distributions import NewDistribution
 from leaddesk.storage.models import Delivery, Distribution
-
-FAST_RETRIES = (0.05, 0.05)
-
-
-def wait_until(condition, timeout_s: float = 20.0, poll_s: float = 0.05) -> None:
-    deadline = time.monotonic() + timeout_s
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not met in time")
-        time.sleep(poll_s)
-
-
-class RunningSender:
-    """A Sender looping in a thread, as `leaddesk run` does."""
-
-    def __init__(self, database) -> None:
-        self.changes: list[int] = []
-        self.sender = Sender(database, on_change=self.changes.append, retry_backoff_s=FAST_RETRIES)
-        self.stop_event = threading.Event()
-        self.sender.start()
-        self.thread = threading.Thread(target=self.sender.run, kwargs={"stop": self.stop_event})
-        self.thread.start()
-
-    def stop(self) -> None:
-        self.stop_event.set()
-        self.sender.wake()
-        self.thread.join(10)
-        assert self.sender.shutdown(5) == 0
 
 
 @pytest.fixture

@@ -7,11 +7,11 @@ import socket
 import sqlite3
 import subprocess
 import sys
-import threading
 import time
 from datetime import datetime, timedelta
 
 import pytest
+from running_sender import FAST_RETRIES, RunningSender, wait_until
 from sqlalchemy import func, select
 
 from leaddesk.advertiser.sandbox import SandboxAdvertiser
@@ -26,38 +26,11 @@ from leaddesk.storage import database as storage
 from leaddesk.storage.database import open_database
 from leaddesk.storage.models import Delivery, Distribution
 
-FAST_RETRIES = (0.05, 0.05)
 SLOW_ANSWER_MS = 1500
 # Long enough for the first answer to arrive while the file is locked.
 LOCK_HELD_S = 4.0
 SHORT_BUSY_TIMEOUT_MS = 500
 CLOCK_JUMP = timedelta(hours=2)
-
-
-def wait_until(condition, timeout_s: float = 20.0, poll_s: float = 0.05) -> None:
-    deadline = time.monotonic() + timeout_s
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not met in time")
-        time.sleep(poll_s)
-
-
-class RunningSender:
-    """A Sender looping in a thread, as `leaddesk run` does, keeping what it reports."""
-
-    def __init__(self, database) -> None:
-        self.errors: list[str] = []
-        self.sender = Sender(database, on_error=self.errors.append, retry_backoff_s=FAST_RETRIES)
-        self.stop_event = threading.Event()
-        self.sender.start()
-        self.thread = threading.Thread(target=self.sender.run, kwargs={"stop": self.stop_event})
-        self.thread.start()
-
-    def stop(self) -> None:
-        self.stop_event.set()
-        self.sender.wake()
-        self.thread.join(10)
-        assert self.sender.shutdown(5) == 0
 
 
 @pytest.fixture
