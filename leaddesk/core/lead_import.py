@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import importlib.util
 import ipaddress
 import json
 import logging
@@ -21,8 +22,9 @@ from pathlib import Path
 
 import phonenumbers
 from email_validator import EmailNotValidError, validate_email
-from phonenumbers.geodata.locale import LOCALE_DATA
 
+from leaddesk.core.e164 import quick_e164
+from leaddesk.core.key_index import KeyIndex, email_words, phone_words
 from leaddesk.core.lead_fields import (
     COUNTRY,
     CUSTOM,
@@ -89,7 +91,15 @@ HEADERS_SHOWN = 20
 REASON_VALUE_SHOWN_CHARS = 60
 # Phone numbers and e-mails already checked; repeats (duplicates, shared numbers) are common.
 VALUE_CACHE_SIZE = 65_536
+# Countries and languages: few values, repeated on every row.
+SMALL_VALUE_CACHE_SIZE = 4_096
 PHONE_EXTENSION_KEY = "phone_extension"
+# A cell that starts otherwise holds neither a formula nor, after trimming, the start of one.
+_FORMULA_FIRST_CHARS = frozenset("=+-@ \t\r\n")
+NO_CONTACT_COLUMN_NOTE = (
+    "No column was recognised as e-mail or phone; map the column holding them to E-mail or "
+    "Phone before importing."
+)
 FIELD_LABELS = {
     FIRST_NAME: "first name",
     LAST_NAME: "last name",
@@ -422,14 +432,22 @@ class _Layout:
             cells = cells[:-1]
         headers = _unique_headers(cells)
         mapping = _mapping(headers, options.mapping)
-        if EMAIL not in mapping.values() and PHONE not in mapping.values():
+        return cls(source, header_row, headers, width, mapping, pending, skipped)
+
+    @property
+    def reaches_people(self) -> bool:
+        """True when a column is mapped to e-mail or phone, the fields that reach a person."""
+        return EMAIL in self.mapping.values() or PHONE in self.mapping.values()
+
+    def refuse_unreachable(self) -> None:
+        """Refuse to read leads when no column can hold a way to reach the person."""
+        if not self.reaches_people:
             raise InputError(
-                f"No column of {source.name} looks like an e-mail or phone column "
-                f"(columns found: {_some_headers(headers)}). Map a column to 'email' or "
+                f"No column of {self.source.name} looks like an e-mail or phone column "
+                f"(columns found: {_some_headers(self.headers)}). Map a column to 'email' or "
                 "'phone', or name the e-mail column 'Email' or the phone column 'Phone', and "
                 "import again."
             )
-        return cls(source, header_row, headers, width, mapping, pending, skipped)
 
     def data_rows(self) -> Iterator[tuple[int, list[str]]]:
         yield from self.pending
@@ -438,6 +456,8 @@ class _Layout:
 
     def notes(self) -> list[str]:
         notes = []
+        if not self.reaches_people:
+            notes.append(NO_CONTACT_COLUMN_NOTE)
         if self.skipped_rows:
             notes.append(
                 f"{self.skipped_rows:,} line(s) before the header (row {self.header_row}) skipped."
@@ -522,6 +542,11 @@ class LeadStream(Iterator["LeadRecord | RefusedRecord"]):
         progress: Callable[[int], None] | None = None,
         cancel: threading.Event | None = None,
     ) -> None:
+        try:
+            layout.refuse_unreachable()
+        except InputError:
+            layout.source.close()
+            raise
         self.layout = layout
         self.kind = layout.source.kind
         self.encoding = layout.source.encoding
@@ -678,8 +703,8 @@ class _LeadRowReader:
         self.unmapped = [header for header in headers if mapping.get(header, CUSTOM) == CUSTOM]
         self.default_region = region
         self.required = sorted(set(required) - {""}, key=LEAD_FIELDS.index)
-        self.email_rows: dict[str, int] = {}
-        self.phone_rows: dict[str, int] = {}
+        self.email_rows = KeyIndex()
+        self.phone_rows = KeyIndex()
 
     def read(self, row_number: int, cells: list[str]) -> LeadRecord | RefusedRecord:
         # A short row's missing cells are empty; overflow cells are handled below.
@@ -714,7 +739,14 @@ class _LeadRowReader:
 
     def _unsafe_value_reason(self, raw: dict[str, str]) -> str:
         """Why a row cannot be kept as it is: unreadable bytes or a spreadsheet formula."""
-        for header, cell in raw.items():
+        suspects = {
+            header: cell
+            for header, cell in raw.items()
+            if cell[:1] in _FORMULA_FIRST_CHARS or UNREADABLE_CHAR in cell
+        }
+        if not suspects:
+            return ""
+        for header, cell in suspects.items():
             if UNREADABLE_CHAR in cell:
                 return (
                     f"column '{_shorten(header)}' holds bytes that are not text (shown as "
@@ -723,11 +755,11 @@ class _LeadRowReader:
                 )
         for name in (FIRST_NAME, LAST_NAME, FULL_NAME):
             for header in self.columns[name]:
-                cell = raw.get(header, "")
+                cell = suspects.get(header, "")
                 # A lone "-" is how many exports mark an empty name; it is not a formula.
                 if runs_as_formula(cell) and cell.strip("- "):
                     return f"name '{_shorten(cell)}' looks like a spreadsheet formula"
-        for header, cell in raw.items():
+        for header, cell in suspects.items():
             if is_formula_attack(cell):
                 return (
                     f"column '{_shorten(header)}' holds '{_shorten(cell)}', which looks like a "
@@ -800,16 +832,22 @@ class _LeadRowReader:
 
     def _duplicate_reason(self, lead: LeadRecord) -> str:
         email_key = lead.email.strip().casefold()
-        if email_key and email_key in self.email_rows:
-            return f"duplicate of row {self.email_rows[email_key]} (same e-mail)"
+        email = email_words(email_key) if email_key else None
+        if email is not None:
+            earlier = self.email_rows.row_of(*email)
+            if earlier:
+                return f"duplicate of row {earlier} (same e-mail)"
         # Only numbers in E.164 are compared: bare digits may belong to different countries.
-        phone_key = lead.phone if lead.phone.startswith("+") else ""
-        if phone_key and phone_key in self.phone_rows:
-            return f"duplicate of row {self.phone_rows[phone_key]} (same phone)"
-        if email_key:
-            self.email_rows[email_key] = lead.row_number
-        if phone_key:
-            self.phone_rows[phone_key] = lead.row_number
+        in_e164 = lead.phone.startswith("+") and lead.phone[1:].isdigit()
+        phone = phone_words(lead.phone) if in_e164 else None
+        if phone is not None:
+            earlier = self.phone_rows.row_of(*phone)
+            if earlier:
+                return f"duplicate of row {earlier} (same phone)"
+            self.phone_rows.add_new(*phone, lead.row_number)
+        # add_new fills the slot row_of found free: nothing has touched the e-mails since.
+        if email is not None:
+            self.email_rows.add_new(*email, lead.row_number)
         return ""
 
 
@@ -851,7 +889,7 @@ def _pick(
 
 def _json_items(cell: str) -> list[object]:
     """Return the items of a cell holding a JSON array such as [{"value": "a@b.c"}], else []."""
-    if not (cell.startswith("[") and cell.endswith("]")):
+    if cell[0] != "[" or cell[-1] != "]":
         return []
     try:
         items = json.loads(cell)
@@ -916,7 +954,6 @@ def _phone_value(text: str, region: str | None) -> str:
     return _text_phone(text, region)
 
 
-@lru_cache(maxsize=VALUE_CACHE_SIZE)
 def _text_phone(text: str, region: str | None) -> str:
     number, _ = _split_extension(text)
     if not _PHONE_CHARS.fullmatch(number):
@@ -929,7 +966,13 @@ def _text_phone(text: str, region: str | None) -> str:
     _check_digit_count(text, digits)
     if not (international or region):
         return digits
+    return quick_e164(digits, international, region) or _parsed_phone(
+        text, digits, international, region
+    )
 
+
+@lru_cache(maxsize=VALUE_CACHE_SIZE)
+def _parsed_phone(text: str, digits: str, international: bool, region: str | None) -> str:
     try:
         parsed = phonenumbers.parse(f"+{digits}" if international else digits, region)
     except phonenumbers.NumberParseException:
@@ -982,6 +1025,7 @@ def _split_extension(text: str) -> tuple[str, str]:
     return text[: match.start()].strip(), match.group(1)
 
 
+@lru_cache(maxsize=SMALL_VALUE_CACHE_SIZE)
 def _language_value(text: str) -> str:
     """ISO 639-1 code of 'de', 'de-AT', 'deu', 'German' or 'Deutsch'."""
     match = _LANGUAGE_TAG.fullmatch(text)
@@ -1020,6 +1064,7 @@ def _date_value(text: str) -> str:
     return parsed.isoformat(sep=" ")
 
 
+@lru_cache(maxsize=SMALL_VALUE_CACHE_SIZE)
 def _country_value(text: str) -> str:
     code = country_code(text)
     if not code:
@@ -1043,7 +1088,7 @@ def _country_names() -> dict[str, str]:
     names = dict(COUNTRY_NAME_ALIASES)
     regions = sorted(ALPHA2_CODES)
     for region in regions:
-        names.setdefault(name_key(LOCALE_DATA.get(region, {}).get("aa", "")), region)
+        names.setdefault(name_key(_locale_data().get(region, {}).get("aa", "")), region)
     for region in regions:
         for name in _region_names(region):
             names.setdefault(name_key(name), region)
@@ -1053,7 +1098,26 @@ def _country_names() -> dict[str, str]:
 
 def _region_names(region: str) -> list[str]:
     # "*xx" entries point at the name given for another language, so they add no name.
-    return [name for name in LOCALE_DATA.get(region, {}).values() if not name.startswith("*")]
+    return [name for name in _locale_data().get(region, {}).values() if not name.startswith("*")]
+
+
+@cache
+def _locale_data() -> dict[str, dict[str, str]]:
+    """Country names by language, from phonenumbers' locale table.
+
+    The module is loaded from its file: importing it by name runs its package's __init__,
+    which loads some 100 MB of area names for geocoding that LeadDesk never uses.
+    """
+    package = importlib.util.find_spec("phonenumbers.geodata")
+    if package is None or not package.submodule_search_locations:
+        return {}
+    path = Path(next(iter(package.submodule_search_locations))) / "locale.py"
+    spec = importlib.util.spec_from_file_location("phonenumbers.geodata.locale", path)
+    if spec is None or spec.loader is None:
+        return {}
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.LOCALE_DATA
 
 
 def _default_region(default_country: str | None) -> str | None:

@@ -8,10 +8,14 @@ from pathlib import Path
 import pytest
 
 from leaddesk.core.lead_import import (
+    NO_CONTACT_COLUMN_NOTE,
     LeadRecord,
+    ReadOptions,
     country_code,
+    preview_file,
     read_lead_file,
     read_lead_text,
+    read_leads,
     split_full_name,
 )
 from leaddesk.errors import InputError
@@ -361,6 +365,23 @@ def test_file_without_header_row() -> None:
 def test_file_without_email_or_phone_column() -> None:
     with pytest.raises(InputError, match=r"columns found: Company, City\)"):
         read_lead_text("Company,City\nAcme,Berlin\n")
+
+
+def test_preview_without_email_or_phone_column_asks_for_a_mapping(tmp_path: Path) -> None:
+    path = write(tmp_path, b"Name,Kontakt\nAnn Lee,ann@example.org\n")
+
+    preview = preview_file(path)
+
+    assert preview.headers == ["Name", "Kontakt"]
+    assert preview.mapping == {"Name": "full_name", "Kontakt": ""}
+    assert preview.rows == [["Ann Lee", "ann@example.org"]]
+    assert preview.notes == [NO_CONTACT_COLUMN_NOTE]
+    with pytest.raises(InputError, match=r"columns found: Name, Kontakt\)"):
+        read_leads(path)
+    mapped = ReadOptions(mapping={"Name": "full_name", "Kontakt": "email"})
+    assert preview_file(path, mapped).notes == []
+    [lead] = list(read_leads(path, mapped))
+    assert (lead.first_name, lead.last_name, lead.email) == ("Ann", "Lee", "ann@example.org")
 
 
 def test_unknown_default_country() -> None:

@@ -196,6 +196,43 @@ def test_a_changed_mapping_is_honoured(qtbot, tmp_path, database, open_wizard):
     assert "Work" not in (leads[0].extra or {})
 
 
+def test_a_file_without_a_recognised_contact_column_is_mapped_by_hand(
+    qtbot, tmp_path, database, open_wizard
+):
+    path = tmp_path / "kunden.csv"
+    path.write_text(
+        "Name,Kontakt\nAda Lovelace,ada@example.com\nGrace Hopper,grace@example.com\n",
+        encoding="utf-8",
+    )
+    wizard = open_wizard(path)
+    assert wizard.error_label.text() == ""
+    assert wizard.mapping() == {"Name": "full_name", "Kontakt": ""}
+    assert "No column was recognised as e-mail or phone" in wizard.notes_label.text()
+
+    wizard.set_field("Kontakt", "email")
+    list_id = import_and_wait(qtbot, wizard)
+
+    leads = leads_of(database, list_id)
+    assert [(lead.first_name, lead.last_name, lead.email) for lead in leads] == [
+        ("Ada", "Lovelace", "ada@example.com"),
+        ("Grace", "Hopper", "grace@example.com"),
+    ]
+
+
+def test_without_an_email_or_phone_column_the_import_fails_with_a_message(
+    qtbot, tmp_path, database, open_wizard
+):
+    path = tmp_path / "kunden.csv"
+    path.write_text("Name,Kontakt\nAda Lovelace,ada@example.com\n", encoding="utf-8")
+    wizard = open_wizard(path)
+
+    with qtbot.waitSignal(wizard.runner.failed, timeout=IMPORT_TIMEOUT_MS):
+        wizard.import_button.click()
+
+    assert "looks like an e-mail or phone column" in wizard.error_label.text()
+    assert list_titles(database) == []
+
+
 def test_the_mapping_is_remembered_for_the_next_file_of_the_same_header(
     qtbot, tmp_path, database, open_wizard
 ):
