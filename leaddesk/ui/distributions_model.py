@@ -93,7 +93,14 @@ def last_lead_text(row: DistributionRow) -> str:
 
 
 def progress_text(row: DistributionRow) -> str:
-    return f"{row.sent} / {row.total} ({row.accepted} accepted, {row.rejected} rejected)"
+    counts = [f"{row.accepted} accepted", f"{row.rejected} rejected"]
+    # Failed and unknown outcomes need the manager's attention, so they show when there are any.
+    counts += [
+        f"{count} {name}"
+        for count, name in ((row.failed, "failed"), (row.unknown, "outcome unknown"))
+        if count
+    ]
+    return f"{row.sent} / {row.total} ({', '.join(counts)})"
 
 
 def progress_tooltip(row: DistributionRow) -> str:

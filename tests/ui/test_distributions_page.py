@@ -627,3 +627,15 @@ def test_the_real_context_menu_lists_and_applies_the_allowed_actions(database, p
         assert session.get(Distribution, ids["Spring DE"]).status == Status.PAUSED.value
     menu = page.context_menu(page.model.row_of(ids["Spring DE"]))
     assert [entry.text() for entry in menu.actions()] == ["Resume", "Done", "Delete"]
+
+
+def test_progress_names_failed_and_unknown_outcomes_when_there_are_any(database, page, ids):
+    with database.writer() as session:
+        session.get(Distribution, ids["Spring DE"]).failed = 1
+        session.get(Distribution, ids["Spring DE"]).unknown = 2
+        session.commit()
+    page.on_distribution_updated(ids["Spring DE"])
+
+    assert cell(page, ids["Spring DE"], Column.PROGRESS).endswith(
+        "rejected, 1 failed, 2 outcome unknown)"
+    )
