@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import signal
 import sys
 import threading
@@ -162,8 +163,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _fail(describe_error(error, database.path))
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:
+        # The reader of our output went away (`leaddesk lists --json | head`): nothing to say.
+        _silence_stdout()
+        return 0
     finally:
         database.close()
+
+
+def _silence_stdout() -> None:
+    """Point stdout at nothing, so Python's own flush at exit finds no closed pipe."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
 
 
 def _fail(message: str) -> int:

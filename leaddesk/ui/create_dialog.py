@@ -235,6 +235,11 @@ class CreateDistributionDialog(QDialog):
         label = self.errors[name]
         label.setText(message)
         label.setVisible(bool(message))
+        # A wrapped label does not ask its layout for the height of its lines by itself.
+        width = label.width() if label.width() > 1 else self.minimumWidth()
+        label.setMinimumHeight(label.heightForWidth(width) if message else 0)
+        if self.height() < self.minimumSizeHint().height():
+            self.resize(self.width(), self.minimumSizeHint().height())
 
     @Slot()
     def _limit_value(self) -> None:

@@ -45,7 +45,8 @@ class SenderWorker(QObject):
         self._timer: QTimer | None = None
         self._started = False
         self._stopping = False
-        self._active_count = -1
+        # None until the first step, so that even "waiting for another sender" is announced.
+        self._active_count: int | None = None
 
     @Slot()
     def start(self) -> None:

@@ -10,9 +10,10 @@ from PySide6.QtCore import QObject, Slot
 from leaddesk.core.lead_import import ImportResult, LeadRecord
 from leaddesk.core.pacing import PeriodUnit, SendInterval
 from leaddesk.core.status import Status
-from leaddesk.services import directory, distributions, lead_lists
+from leaddesk.services import directory, distributions, lead_lists, sender_lease
 from leaddesk.storage.database import Database
 from leaddesk.storage.models import Distribution
+from leaddesk.ui.main_window import WAITING_FOR_OTHER_SENDER, sender_state_text
 from leaddesk.ui.sender_worker import SenderThread, _step_delay_ms
 
 SEND_TIMEOUT_MS = 20_000
@@ -138,3 +139,17 @@ def test_idle_worker_wakes_and_stops(qtbot, sender_thread):
     assert recorder.errors == []
     # A second shutdown has nothing left to stop.
     assert sender_thread.shutdown()
+
+
+def test_a_worker_says_when_another_process_holds_the_sending_lease(
+    qtbot, database, sender_thread
+):
+    with database.writer() as session:
+        sender_lease.acquire(session, "another-computer:1:abcd")
+    recorder = Recorder()
+    connect(sender_thread, recorder)
+
+    sender_thread.start()
+
+    qtbot.waitUntil(lambda: recorder.active_counts == [WAITING_FOR_OTHER_SENDER])
+    assert "another LeadDesk" in sender_state_text(recorder.active_counts[0])
