@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from leaddesk.core.clock import utc_now
 from leaddesk.core.data_setting import build_payload
 from leaddesk.core.status import DeliveryState, Status, can_move
+from leaddesk.services.distributions import interval_of
 from leaddesk.storage.models import Affiliate, Delivery, Distribution, Lead, Offer
 
 log = logging.getLogger(__name__)
@@ -209,8 +210,6 @@ class ActiveDistribution:
 
 
 def active_distributions(session: Session) -> list[ActiveDistribution]:
-    from leaddesk.services.distributions import interval_of
-
     result = []
     for distribution in session.scalars(
         select(Distribution).where(Distribution.status == Status.ACTIVE.value)

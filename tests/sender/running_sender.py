@@ -5,7 +5,14 @@ from __future__ import annotations
 import threading
 import time
 
+from sqlalchemy import func, select
+
+from leaddesk.advertiser.sandbox import SandboxAdvertiser
+from leaddesk.core.pacing import PeriodUnit, SendInterval
 from leaddesk.sender.engine import Sender
+from leaddesk.services import distributions
+from leaddesk.services.distributions import NewDistribution
+from leaddesk.storage.models import Delivery, Distribution
 
 FAST_RETRIES = (0.05, 0.05)
 
@@ -40,3 +47,41 @@ class RunningSender:
         self.sender.wake()
         self.thread.join(10)
         assert self.sender.shutdown(5) == 0
+
+
+def distribute(database, list_id, affiliate_id, offer_id, every_s=1, title="Spring") -> int:
+    """An Active distribution of a list, one lead every `every_s` seconds, adding language=de."""
+    with database.writer() as session:
+        created = distributions.create_distribution(
+            session,
+            NewDistribution(
+                title=title,
+                lead_list_id=list_id,
+                affiliate_id=affiliate_id,
+                offer_id=offer_id,
+                interval=SendInterval(every_s, PeriodUnit.SECONDS),
+                fixed_fields={"language": "de"},
+                manager_name="Dana",
+            ),
+        )
+        session.commit()
+        return created.id
+
+
+def distribution(database, distribution_id) -> Distribution:
+    with database.session() as session:
+        return session.get_one(Distribution, distribution_id)
+
+
+def states(database, distribution_id) -> dict[str, int]:
+    with database.session() as session:
+        rows = session.execute(
+            select(Delivery.state, func.count())
+            .where(Delivery.distribution_id == distribution_id)
+            .group_by(Delivery.state)
+        )
+        return dict(rows.all())
+
+
+def emails(advertiser: SandboxAdvertiser) -> list[str]:
+    return [request["payload"]["email"] for request in advertiser.received]

@@ -6,72 +6,19 @@ import itertools
 import statistics
 import time
 
-import pytest
-from running_sender import RunningSender, wait_until
-from sqlalchemy import func, select
+from running_sender import distribute, distribution, emails, states, wait_until
+from sqlalchemy import select
 
 from leaddesk.advertiser.sandbox import SandboxAdvertiser
-from leaddesk.core.pacing import PeriodUnit, SendInterval
 from leaddesk.core.status import Action, DeliveryState, Status
 from leaddesk.services import directory, distributions, sender_lease
-from leaddesk.services.distributions import NewDistribution
-from leaddesk.storage.models import Delivery, Distribution
-
-
-@pytest.fixture
-def running(database):
-    started: list[RunningSender] = []
-
-    def start() -> RunningSender:
-        started.append(RunningSender(database))
-        return started[-1]
-
-    yield start
-    for each in started:
-        each.stop()
-
-
-def distribute(database, list_id, affiliate_id, offer_id, every_s=1, title="Spring") -> int:
-    with database.writer() as session:
-        created = distributions.create_distribution(
-            session,
-            NewDistribution(
-                title=title,
-                lead_list_id=list_id,
-                affiliate_id=affiliate_id,
-                offer_id=offer_id,
-                interval=SendInterval(every_s, PeriodUnit.SECONDS),
-                fixed_fields={"language": "de"},
-                manager_name="Dana",
-            ),
-        )
-        session.commit()
-        return created.id
-
-
-def distribution(database, distribution_id) -> Distribution:
-    with database.session() as session:
-        return session.get_one(Distribution, distribution_id)
-
-
-def states(database, distribution_id) -> dict[str, int]:
-    with database.session() as session:
-        rows = session.execute(
-            select(Delivery.state, func.count())
-            .where(Delivery.distribution_id == distribution_id)
-            .group_by(Delivery.state)
-        )
-        return dict(rows.all())
+from leaddesk.storage.models import Delivery
 
 
 def act(database, distribution_id, action) -> None:
     with database.writer() as session:
         distributions.apply_action(session, distribution_id, action)
         session.commit()
-
-
-def emails(advertiser: SandboxAdvertiser) -> list[str]:
-    return [request["payload"]["email"] for request in advertiser.received]
 
 
 def test_a_list_is_sent_once_at_its_pace_and_turns_done(

@@ -11,20 +11,23 @@ import time
 from datetime import datetime, timedelta
 
 import pytest
-from running_sender import FAST_RETRIES, RunningSender, wait_until
-from sqlalchemy import func, select
+from running_sender import (
+    FAST_RETRIES,
+    distribute,
+    distribution,
+    emails,
+    states,
+    wait_until,
+)
 
 from leaddesk.advertiser.sandbox import SandboxAdvertiser
 from leaddesk.core import clock
-from leaddesk.core.pacing import PeriodUnit, SendInterval
 from leaddesk.core.status import DeliveryState, Status
 from leaddesk.sender import engine
 from leaddesk.sender.engine import Sender
-from leaddesk.services import distributions, sender_lease
-from leaddesk.services.distributions import NewDistribution
+from leaddesk.services import sender_lease
 from leaddesk.storage import database as storage
 from leaddesk.storage.database import open_database
-from leaddesk.storage.models import Delivery, Distribution
 
 SLOW_ANSWER_MS = 1500
 # Long enough for the first answer to arrive while the file is locked.
@@ -46,56 +49,6 @@ def database(tmp_path, monkeypatch, busy_timeout_ms):
     opened = open_database(tmp_path / "data")
     yield opened
     opened.close()
-
-
-@pytest.fixture
-def running(database):
-    started: list[RunningSender] = []
-
-    def start() -> RunningSender:
-        started.append(RunningSender(database))
-        return started[-1]
-
-    yield start
-    for each in started:
-        each.stop()
-
-
-def distribute(database, list_id, affiliate_id, offer_id, every_s=1) -> int:
-    with database.writer() as session:
-        created = distributions.create_distribution(
-            session,
-            NewDistribution(
-                title="Spring",
-                lead_list_id=list_id,
-                affiliate_id=affiliate_id,
-                offer_id=offer_id,
-                interval=SendInterval(every_s, PeriodUnit.SECONDS),
-                fixed_fields={},
-                manager_name="Dana",
-            ),
-        )
-        session.commit()
-        return created.id
-
-
-def distribution(database, distribution_id) -> Distribution:
-    with database.session() as session:
-        return session.get_one(Distribution, distribution_id)
-
-
-def states(database, distribution_id) -> dict[str, int]:
-    with database.session() as session:
-        rows = session.execute(
-            select(Delivery.state, func.count())
-            .where(Delivery.distribution_id == distribution_id)
-            .group_by(Delivery.state)
-        )
-        return dict(rows.all())
-
-
-def emails(advertiser: SandboxAdvertiser) -> list[str]:
-    return [request["payload"]["email"] for request in advertiser.received]
 
 
 def hold_write_lock(database, seconds: float, distribution_id: int) -> tuple[list[str], float]:
