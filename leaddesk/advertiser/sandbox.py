@@ -101,7 +101,9 @@ class _SandboxHandler(BaseHTTPRequestHandler):
         self._wait_latency()
 
         if body is None:
-            self._reject(HTTPStatus.BAD_REQUEST, "Missing or too large request body")
+            self._reject(
+                HTTPStatus.BAD_REQUEST, "The request body is missing, too large or cut short"
+            )
         elif payload is None and body.strip() != b"null":
             self._reject(HTTPStatus.BAD_REQUEST, "The request body is not valid JSON")
         elif not isinstance(payload, dict):
@@ -145,7 +147,10 @@ class _SandboxHandler(BaseHTTPRequestHandler):
             return None
         if length < 0 or length > MAX_BODY_BYTES:
             return None
-        return self.rfile.read(length)
+        body = self.rfile.read(length)
+        # A sender that dies while writing leaves a body shorter than it announced: that is
+        # no lead, whatever its first bytes hold.
+        return body if len(body) == length else None
 
     def _wait_latency(self) -> None:
         if self.server.latency_s > 0:

@@ -91,6 +91,25 @@ def test_body_that_is_not_json_is_rejected(sandbox: SandboxAdvertiser) -> None:
     assert body["message"]
 
 
+def test_a_body_cut_short_by_a_dying_sender_is_no_lead(sandbox: SandboxAdvertiser) -> None:
+    # The part that arrives is whole JSON; only the announced length tells it is cut short.
+    body = json.dumps(LEAD).encode("utf-8")
+    announced = len(body) + 40
+    with socket.create_connection(("127.0.0.1", sandbox.port), timeout=TIMEOUT_S) as connection:
+        connection.sendall(
+            b"POST /leads HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+            + f"Content-Length: {announced}\r\n\r\n".encode("ascii")
+            + body
+        )
+        connection.shutdown(socket.SHUT_WR)
+        answer = connection.recv(4096)
+
+    assert answer.startswith(b"HTTP/1.0 400") or answer.startswith(b"HTTP/1.1 400")
+    assert [entry["payload"] for entry in sandbox.received_requests()] == [None]
+    _, summary = _request("GET", sandbox.url)
+    assert summary["accepted"] == 0
+
+
 def test_json_that_is_not_an_object_is_rejected(sandbox: SandboxAdvertiser) -> None:
     status, body = _post(sandbox.url, ["ada@example.com"])
 

@@ -214,9 +214,18 @@ def read_data_file(data: Path) -> tuple[list[DeliveryRecord], list[Distribution]
     return records, distributions
 
 
-def received_emails(log_path: Path) -> Counter[str]:
-    lines = log_path.read_text(encoding="utf-8").splitlines()
-    return Counter(json.loads(line)["payload"]["email"] for line in lines)
+def read_advertiser_log(log_path: Path) -> tuple[Counter[str], int]:
+    """E-mails the advertiser received, and how many requests arrived cut short.
+
+    A sender killed while it writes a request leaves the advertiser a body shorter than it
+    announced; the sandbox logs it without a payload, and it is no lead received.
+    """
+    payloads = [
+        json.loads(line)["payload"]
+        for line in log_path.read_text(encoding="utf-8").splitlines()
+    ]
+    leads = [payload for payload in payloads if isinstance(payload, dict)]
+    return Counter(lead["email"] for lead in leads), len(payloads) - len(leads)
 
 
 def life_of(claimed_at: datetime, lives: list[SenderLife]) -> SenderLife | None:
@@ -276,6 +285,7 @@ class Findings:
 
     leads: int
     received: int
+    cut_short: int
     states: Counter[str]
     unknown_received: int
     duplicates: set[str]
@@ -288,7 +298,7 @@ class Findings:
     def summary(self) -> str:
         unknown = self.states[DeliveryState.UNKNOWN.value]
         return (
-            f"leads={self.leads} received={self.received} "
+            f"leads={self.leads} received={self.received} cut_short={self.cut_short} "
             f"accepted={self.states[DeliveryState.ACCEPTED.value]} "
             f"rejected={self.states[DeliveryState.REJECTED.value]} "
             f"failed={self.states[DeliveryState.FAILED.value]} unknown={unknown} "
@@ -299,11 +309,12 @@ class Findings:
 
 def assess(expected: set[str], log_path: Path, data: Path, lives: list[SenderLife]) -> Findings:
     records, distributions = read_data_file(data)
-    received = received_emails(log_path)
+    received, cut_short = read_advertiser_log(log_path)
     unknown = [record for record in records if record.state == DeliveryState.UNKNOWN.value]
     return Findings(
         leads=len(expected),
         received=received.total(),
+        cut_short=cut_short,
         states=Counter(record.state for record in records),
         unknown_received=sum(1 for record in unknown if received[record.email]),
         duplicates={email for email, times in received.items() if times > 1},
