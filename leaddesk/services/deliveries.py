@@ -38,12 +38,25 @@ class ClaimedDelivery:
 
 @dataclass(frozen=True)
 class Outcome:
+    """What came of sending one lead.
+
+    The state QUEUED means the lead certainly never reached the advertiser (no connection,
+    or an answer asking to wait): it goes back to its place in the queue, the distribution
+    holds for `wait_s`, and with `pause` it is paused with the reason until the manager acts.
+    """
+
     state: DeliveryState
     http_status: int | None = None
     response_text: str = ""
     advertiser_lead_id: str = ""
     reason: str = ""
     attempts: int = 1
+    # accepted, duplicate, invalid, denied, rejected or unknown: how the answer was read.
+    verdict: str = ""
+    duration_ms: int | None = None
+    autologin_url: str = ""
+    wait_s: float = 0.0
+    pause: bool = False
 
 
 def claim_next(session: Session, distribution_id: int) -> ClaimedDelivery | None:

@@ -9,6 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from leaddesk.core.clock import utc_now
+from leaddesk.core.offer_config import OfferConfig
 from leaddesk.errors import InputError, NotFoundError
 from leaddesk.storage.models import Affiliate, Manager, Offer, Product, Setting
 
@@ -138,25 +139,54 @@ def get_or_create_product(session: Session, name: str) -> Product:
 # Offers ------------------------------------------------------------------------------------
 
 
-def add_offer(session: Session, name: str, url: str, product_id: int | None = None) -> Offer:
+def add_offer(
+    session: Session,
+    name: str,
+    url: str,
+    product_id: int | None = None,
+    config: OfferConfig | None = None,
+) -> Offer:
+    """A new offer; without a configuration it posts every lead field as JSON to its URL."""
     name = clean_name(name, "offer")
     _refuse_taken(session, Offer, name)
-    offer = Offer(name=name, url=check_url(url), product_id=product_id, created_at=utc_now())
+    url = check_url(url)
+    config = (config or OfferConfig.for_url(url)).with_url(url).check()
+    offer = Offer(
+        name=name,
+        url=url,
+        product_id=product_id,
+        created_at=utc_now(),
+        config=config.to_json(),
+    )
     session.add(offer)
     session.flush()
     return offer
 
 
 def update_offer(
-    session: Session, offer_id: int, name: str, url: str, product_id: int | None
+    session: Session,
+    offer_id: int,
+    name: str,
+    url: str,
+    product_id: int | None,
+    config: OfferConfig | None = None,
 ) -> Offer:
+    """Change an offer; without a new configuration its present one keeps, with the new URL."""
     name = clean_name(name, "offer")
     _refuse_taken(session, Offer, name, offer_id)
     offer = session.get_one(Offer, offer_id)
+    url = check_url(url)
+    config = (config or offer_config(offer)).with_url(url).check()
     offer.name = name
-    offer.url = check_url(url)
+    offer.url = url
     offer.product_id = product_id
+    offer.config = config.to_json()
     return offer
+
+
+def offer_config(offer: Offer) -> OfferConfig:
+    """The offer's configuration; its URL column is the one the manager last saved."""
+    return OfferConfig.from_json(offer.config or {}).with_url(offer.url)
 
 
 def offer_by_name(session: Session, name: str) -> Offer:

@@ -72,8 +72,24 @@ class Offer(Base):
     product_id: Mapped[int | None] = mapped_column(ForeignKey("product.id"))
     url: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(DateTime)
+    # How requests are built and answers read (leaddesk.core.offer_config); never secrets.
+    config: Mapped[dict] = mapped_column(JSON, default=dict, server_default="{}")
+    # Send windows, time zone and caps the advertiser sets; empty means any time, no cap.
+    send_rules: Mapped[dict] = mapped_column(JSON, default=dict, server_default="{}")
 
     product: Mapped[Product | None] = relationship()
+
+
+class OfferSecret(Base):
+    """A secret of an offer kept in the data file, where no system keyring is available."""
+
+    __tablename__ = "offer_secret"
+    __table_args__ = (UniqueConstraint("offer_id", "name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    offer_id: Mapped[int] = mapped_column(ForeignKey("offer.id"))
+    name: Mapped[str] = mapped_column(String(200))
+    value: Mapped[str] = mapped_column(Text)
 
 
 class LeadList(Base):
@@ -153,6 +169,13 @@ class Distribution(Base):
     unknown: Mapped[int] = mapped_column(Integer, default=0)
     last_lead_label: Mapped[str] = mapped_column(String(200), default="")
     last_sent_at: Mapped[datetime | None] = mapped_column(DateTime)
+    # Why an Active distribution is not sending now ("waiting for the advertiser"), and until
+    # when; or why it was paused by LeadDesk rather than by a manager.
+    waiting_reason: Mapped[str] = mapped_column(Text, default="", server_default="")
+    waiting_until: Mapped[datetime | None] = mapped_column(DateTime)
+    status_reason: Mapped[str] = mapped_column(Text, default="", server_default="")
+    # Send windows and caps of this distribution, overriding its offer's; empty: the offer's.
+    send_rules: Mapped[dict] = mapped_column(JSON, default=dict, server_default="{}")
 
     manager: Mapped[Manager] = relationship()
     lead_list: Mapped[LeadList] = relationship()
@@ -183,3 +206,11 @@ class Delivery(Base):
     response_text: Mapped[str] = mapped_column(Text, default="")
     advertiser_lead_id: Mapped[str] = mapped_column(String(200), default="")
     reason: Mapped[str] = mapped_column(Text, default="")
+    # accepted, duplicate, invalid, denied, rejected or unknown: how the answer was read.
+    verdict: Mapped[str] = mapped_column(String(16), default="", server_default="")
+    duration_ms: Mapped[int | None] = mapped_column(Integer)
+    autologin_url: Mapped[str] = mapped_column(Text, default="", server_default="")
+    # A password LeadDesk generated for this lead, since the advertiser needs one to log in.
+    generated_password: Mapped[str] = mapped_column(String(100), default="", server_default="")
+    # Earlier outcomes of a lead the manager chose to send again, oldest first.
+    history: Mapped[list] = mapped_column(JSON, default=list, server_default="[]")

@@ -221,8 +221,7 @@ def read_advertiser_log(log_path: Path) -> tuple[Counter[str], int]:
     announced; the sandbox logs it without a payload, and it is no lead received.
     """
     payloads = [
-        json.loads(line)["payload"]
-        for line in log_path.read_text(encoding="utf-8").splitlines()
+        json.loads(line)["payload"] for line in log_path.read_text(encoding="utf-8").splitlines()
     ]
     leads = [payload for payload in payloads if isinstance(payload, dict)]
     return Counter(lead["email"] for lead in leads), len(payloads) - len(leads)

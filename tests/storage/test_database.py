@@ -10,12 +10,13 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import text
 
+from leaddesk.core.offer_config import OfferConfig
 from leaddesk.errors import DataFileError
 from leaddesk.paths import DATA_DIR_ENV, DATA_FILE_NAME, data_dir
 from leaddesk.services import directory
 from leaddesk.storage import database as database_module
 from leaddesk.storage.database import alembic_config, make_engine, open_database
-from leaddesk.storage.models import Base
+from leaddesk.storage.models import Base, Offer
 
 
 def test_migrations_build_exactly_the_models_schema(tmp_path):
@@ -94,7 +95,7 @@ def test_a_file_from_the_first_version_is_backed_up_and_upgraded_without_loss(tm
         revision = session.execute(text("SELECT version_num FROM alembic_version")).scalar()
     database.close()
     assert "ix_delivery_in_flight" in {row[1] for row in indexes}
-    assert revision == "0003"
+    assert revision == "0004"
     [backup] = (tmp_path / "backups").iterdir()
     assert backup.name.endswith("-0001.sqlite3")
     assert stat.S_IMODE(os.stat(backup).st_mode) == 0o600
@@ -146,3 +147,27 @@ def test_upgrading_counts_the_duplicates_of_lists_imported_before(tmp_path):
         ).one()
     database.close()
     assert tuple(counted) == (1, None)
+
+
+def test_upgrading_keeps_an_earlier_offer_sending_as_before(tmp_path):
+    path = tmp_path / DATA_FILE_NAME
+    engine = make_engine(path, immediate=True)
+    config = alembic_config()
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "0003")
+        connection.exec_driver_sql(
+            "INSERT INTO offer (id, name, url, created_at) "
+            "VALUES (1, 'Solar', 'https://ads.example/leads', '2026-01-02 03:04:05')"
+        )
+    engine.dispose()
+
+    database = open_database(tmp_path)
+    with database.session() as session:
+        offer = session.get_one(Offer, 1)
+        offer_config = OfferConfig.from_json(offer.config)
+    database.close()
+
+    assert offer_config == OfferConfig.for_url("https://ads.example/leads")
+    assert offer_config.fields == ()
+    assert offer_config.problems() == []
