@@ -65,12 +65,15 @@ class DeliveryState(str, Enum):
     SKIPPED = "skipped"
 
 
-# Every move a delivery may make. A delivery leaves "queued" only by being claimed for
-# sending (or skipped when its distribution is marked Done), and an outcome is final.
+# Every move the sender makes with a delivery. A delivery leaves "queued" only by being
+# claimed for sending (or skipped when its distribution is marked Done); it returns there
+# only when it certainly never reached the advertiser (no connection, or "wait" answered);
+# an outcome is final for the sender.
 DELIVERY_MOVES: dict[DeliveryState, frozenset[DeliveryState]] = {
     DeliveryState.QUEUED: frozenset({DeliveryState.IN_FLIGHT, DeliveryState.SKIPPED}),
     DeliveryState.IN_FLIGHT: frozenset(
         {
+            DeliveryState.QUEUED,
             DeliveryState.ACCEPTED,
             DeliveryState.REJECTED,
             DeliveryState.FAILED,
@@ -89,5 +92,16 @@ OUTCOME_STATES = frozenset(
 )
 
 
+# Outcomes a manager may choose to send again, as an explicit action: an accepted lead never,
+# since the advertiser has it already.
+RESENDABLE_STATES = frozenset(
+    {DeliveryState.REJECTED, DeliveryState.FAILED, DeliveryState.UNKNOWN}
+)
+
+
 def can_move(current: DeliveryState, target: DeliveryState) -> bool:
     return target in DELIVERY_MOVES[current]
+
+
+def can_resend(state: DeliveryState | str) -> bool:
+    return DeliveryState(state) in RESENDABLE_STATES

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
@@ -115,6 +115,9 @@ def record_outcome(session: Session, claim: ClaimedDelivery, outcome: Outcome) -
     """Store what the advertiser answered; returns True when the distribution just finished."""
     if not can_move(DeliveryState.IN_FLIGHT, outcome.state):
         raise ValueError(f"{outcome.state.value} is not an outcome of sending a lead")
+    if outcome.state is DeliveryState.QUEUED:
+        _put_back(session, claim, outcome)
+        return False
     now = utc_now()
     recorded = session.execute(
         update(Delivery)
@@ -125,11 +128,14 @@ def record_outcome(session: Session, claim: ClaimedDelivery, outcome: Outcome) -
         .values(
             state=outcome.state.value,
             finished_at=now,
-            attempts=outcome.attempts,
+            attempts=Delivery.attempts + outcome.attempts,
             http_status=outcome.http_status,
             response_text=outcome.response_text[:RESPONSE_TEXT_LIMIT],
             advertiser_lead_id=outcome.advertiser_lead_id[:200],
             reason=outcome.reason[:RESPONSE_TEXT_LIMIT],
+            verdict=outcome.verdict or outcome.state.value,
+            duration_ms=outcome.duration_ms,
+            autologin_url=outcome.autologin_url[:RESPONSE_TEXT_LIMIT],
         )
     ).rowcount
     if not recorded:
@@ -141,9 +147,40 @@ def record_outcome(session: Session, claim: ClaimedDelivery, outcome: Outcome) -
     setattr(distribution, counter, getattr(distribution, counter) + 1)
     distribution.last_lead_label = claim.lead_label[:200]
     distribution.last_sent_at = now
+    # The advertiser answered, so whatever it was waited for is over.
+    distribution.waiting_reason = ""
+    distribution.waiting_until = None
     finished = _finish_if_complete(session, distribution, now)
     session.commit()
     return finished
+
+
+def _put_back(session: Session, claim: ClaimedDelivery, outcome: Outcome) -> None:
+    """A lead that never reached the advertiser takes its place in the queue again."""
+    now = utc_now()
+    returned = session.execute(
+        update(Delivery)
+        .where(
+            Delivery.id == claim.delivery_id,
+            Delivery.state == DeliveryState.IN_FLIGHT.value,
+        )
+        .values(
+            state=DeliveryState.QUEUED.value,
+            claimed_at=None,
+            attempts=Delivery.attempts + outcome.attempts,
+            reason=outcome.reason[:RESPONSE_TEXT_LIMIT],
+        )
+    ).rowcount
+    if returned:
+        distribution = session.get_one(Distribution, claim.distribution_id)
+        distribution.sent -= 1
+        distribution.waiting_reason = outcome.reason[:RESPONSE_TEXT_LIMIT]
+        distribution.waiting_until = now + timedelta(seconds=outcome.wait_s)
+        if outcome.pause and distribution.status == Status.ACTIVE.value:
+            distribution.status = Status.PAUSED.value
+            distribution.status_reason = outcome.reason[:RESPONSE_TEXT_LIMIT]
+            log.warning("Distribution %s paused: a lead could not be sent", claim.distribution_id)
+    session.commit()
 
 
 _COUNTERS = {

@@ -214,6 +214,10 @@ def apply_action(session: Session, distribution_id: int, action: Action) -> Dist
             .values(state=DeliveryState.SKIPPED.value, finished_at=now)
         )
     distribution.status = action.result.value
+    # A manager's action replaces whatever LeadDesk said about why it paused or waits.
+    distribution.status_reason = ""
+    distribution.waiting_reason = ""
+    distribution.waiting_until = None
     log.info("Distribution %s: %s", distribution_id, action.value)
     return distribution
 

@@ -9,6 +9,7 @@ from leaddesk.core.status import (
     Status,
     allowed_actions,
     can_move,
+    can_resend,
 )
 
 
@@ -40,4 +41,16 @@ def test_an_outcome_is_final_and_a_lead_is_claimed_before_it_is_sent():
     assert can_move(DeliveryState.IN_FLIGHT, DeliveryState.UNKNOWN)
     for final in (DeliveryState.ACCEPTED, DeliveryState.REJECTED, DeliveryState.UNKNOWN):
         assert all(not can_move(final, target) for target in DeliveryState)
-    assert not can_move(DeliveryState.IN_FLIGHT, DeliveryState.QUEUED)
+    assert not can_move(DeliveryState.SKIPPED, DeliveryState.QUEUED)
+
+
+def test_a_lead_that_never_left_goes_back_to_the_queue():
+    assert can_move(DeliveryState.IN_FLIGHT, DeliveryState.QUEUED)
+
+
+def test_only_outcomes_that_did_not_reach_the_advertiser_surely_can_be_sent_again():
+    assert {state for state in DeliveryState if can_resend(state)} == {
+        DeliveryState.REJECTED,
+        DeliveryState.FAILED,
+        DeliveryState.UNKNOWN,
+    }
