@@ -15,17 +15,29 @@ from pathlib import Path
 from sqlalchemy.exc import DatabaseError
 
 from leaddesk import __version__
+from leaddesk.core.caps import Caps
 from leaddesk.core.data_setting import parse_fixed_fields
 from leaddesk.core.durations import format_duration
 from leaddesk.core.filters import DistributionFilter, SearchField
 from leaddesk.core.lead_fields import LEAD_FIELDS, recognise
 from leaddesk.core.lead_import import ReadOptions, preview_file
 from leaddesk.core.pacing import SendInterval
+from leaddesk.core.schedule import spread_interval
+from leaddesk.core.send_windows import SendWindows
 from leaddesk.core.status import Action, Status
+from leaddesk.core.time_zones import parse_time_zone
 from leaddesk.errors import InputError, LeadDeskError
 from leaddesk.logs import setup_logging
 from leaddesk.paths import data_dir
-from leaddesk.services import directory, distributions, integrity, lead_lists, list_export
+from leaddesk.services import (
+    directory,
+    distributions,
+    integrity,
+    lead_lists,
+    list_export,
+    send_rules,
+)
+from leaddesk.services.send_rules import SendRules
 from leaddesk.storage.database import Database, describe_error, open_database
 
 
@@ -76,14 +88,21 @@ def build_parser() -> argparse.ArgumentParser:
     offer_add.add_argument("name", metavar="NAME")
     offer_add.add_argument("--url", required=True, help="the advertiser's endpoint")
     offer_add.add_argument("--product", metavar="NAME")
+    _add_send_rule_options(offer_add)
 
     distribute = commands.add_parser("distribute", help="send a list to an offer")
     distribute.add_argument("--list", required=True, metavar="TITLE", dest="list_title")
     distribute.add_argument("--affiliate", required=True, metavar="NAME")
     distribute.add_argument("--offer", required=True, metavar="NAME")
-    distribute.add_argument(
-        "--every", required=True, metavar="INTERVAL", help="one lead every 5s, 2m, 1h or 1d"
+    pace = distribute.add_mutually_exclusive_group(required=True)
+    pace.add_argument("--every", metavar="INTERVAL", help="one lead every 5s, 2m, 1h or 1d")
+    pace.add_argument(
+        "--per-day",
+        type=int,
+        metavar="N",
+        help="N leads a day spread evenly over the send window (LeadDesk picks the pace)",
     )
+    _add_send_rule_options(distribute)
     distribute.add_argument("--title", metavar="TITLE")
     distribute.add_argument("--manager", metavar="NAME")
     distribute.add_argument(
@@ -169,6 +188,32 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     finally:
         database.close()
+
+
+def _add_send_rule_options(parser: argparse.ArgumentParser) -> None:
+    rules = parser.add_argument_group("send windows and caps")
+    rules.add_argument(
+        "--window",
+        metavar="DAYS HOURS",
+        help="when leads may go, e.g. 'mon-fri 09:00-18:00' or 'daily 22:00-06:00'",
+    )
+    rules.add_argument(
+        "--timezone", metavar="ZONE", help="the advertiser's time zone, e.g. Europe/Berlin"
+    )
+    rules.add_argument("--cap-hour", metavar="N", help="at most N leads in a clock hour")
+    rules.add_argument("--cap-day", metavar="N", help="at most N leads in a day")
+    rules.add_argument("--cap-total", metavar="N", help="at most N leads in all")
+    rules.add_argument(
+        "--cap-country", metavar="CC:N,...", help="at most N leads a day per country, e.g. DE:50"
+    )
+
+
+def _send_rules(args: argparse.Namespace) -> SendRules:
+    windows = SendWindows()
+    if args.window or args.timezone:
+        windows = SendWindows.parse(args.window, parse_time_zone(args.timezone or "UTC"))
+    caps = Caps.parse(args.cap_hour, args.cap_day, args.cap_total, args.cap_country)
+    return SendRules(windows, caps)
 
 
 def _silence_stdout() -> None:
@@ -267,33 +312,43 @@ def _offer(database: Database, args: argparse.Namespace) -> int:
         product_id = None
         if args.product:
             product_id = directory.get_or_create_product(session, args.product).id
-        offer = directory.add_offer(session, args.name, args.url, product_id)
+        rules = _send_rules(args)
+        offer = directory.add_offer(session, args.name, args.url, product_id, send_rules=rules)
         session.commit()
     print(f"Added offer '{offer.name}' (ID {offer.id}) sending to {offer.url}.")
+    if not rules.empty:
+        print(f"Sending {rules.describe()}.")
     return 0
 
 
 def _distribute(database: Database, args: argparse.Namespace) -> int:
-    interval = SendInterval.parse(args.every)
     fixed = parse_fixed_fields(args.fixed)
+    own_rules = _send_rules(args)
     with database.writer() as session:
         lead_list = lead_lists.list_by_title(session, args.list_title)
+        offer = directory.offer_by_name(session, args.offer)
+        if args.every:
+            interval = SendInterval.parse(args.every)
+        else:
+            rules = send_rules.effective_rules(offer.id, offer.send_rules, own_rules.to_json())
+            interval = spread_interval(rules.windows, args.per_day)
         new = distributions.NewDistribution(
             title=args.title or lead_list.title,
             lead_list_id=lead_list.id,
             affiliate_id=directory.affiliate_by_name(session, args.affiliate).id,
-            offer_id=directory.offer_by_name(session, args.offer).id,
+            offer_id=offer.id,
             interval=interval,
             fixed_fields=fixed,
             manager_name=args.manager,
+            send_rules=own_rules,
         )
         distribution = distributions.create_distribution(session, new)
         session.commit()
-    period = format_duration(distribution.total and (distribution.total - 1) * interval.seconds)
+        row = distributions.load_rows(session, [distribution.id])[distribution.id]
     print(
         f"Distribution {distribution.id} is Active: {distribution.total} leads, "
-        f"{interval.describe()}, about {period} in all. Leads go out while the app or "
-        "`leaddesk run` is running."
+        f"{interval.describe()}, about {row.period_description} in all. Leads go out while "
+        "the app or `leaddesk run` is running."
     )
     return 0
 
@@ -315,12 +370,17 @@ def row_as_json(row: distributions.DistributionRow) -> dict[str, object]:
             "end_is_estimate": row.finished_at is None,
         },
         "every": row.interval.short,
-        "period": format_duration(row.period_seconds),
+        "period": (
+            format_duration(row.period_seconds)
+            if row.period_seconds is not None
+            else "stops at its total cap"
+        ),
         "period_seconds": row.period_seconds,
         "affiliates": row.affiliate,
         "offers": row.offer,
         "product": row.product,
         "data_setting": row.data_setting,
+        "send_rules": row.rules_text,
         "last_send_lead": row.last_lead_label,
         "last_send_lead_at": _iso(row.last_sent_at),
         "last_send": _iso(row.finished_at),

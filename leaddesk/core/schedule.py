@@ -17,6 +17,7 @@ from datetime import datetime, timedelta
 
 from leaddesk.core.caps import Caps, CapUsage, UsageTally, check_caps, room_left
 from leaddesk.core.durations import format_duration
+from leaddesk.core.pacing import PeriodUnit, SendInterval
 from leaddesk.core.send_windows import EVERY_DAY, SendWindows
 from leaddesk.errors import InputError
 
@@ -252,3 +253,11 @@ def _describe_settings(plan: SendPlan) -> list[str]:
     if caps:
         settings.append(caps)
     return settings
+
+
+def spread_interval(windows: SendWindows, per_day: int) -> SendInterval:
+    """The pace that sends `per_day` leads over the windows of a day, in whole seconds."""
+    seconds = spread_interval_seconds(windows, per_day)
+    if seconds % 60 == 0:
+        return SendInterval(seconds // 60, PeriodUnit.MINUTES)
+    return SendInterval(seconds, PeriodUnit.SECONDS)

@@ -15,17 +15,20 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from datetime import datetime
 
 from sqlalchemy import update
 from sqlalchemy.exc import OperationalError
 
 from leaddesk.advertiser.client import RETRY_BACKOFF_S, AdvertiserClient
+from leaddesk.core.caps import CapDecision
 from leaddesk.core.clock import utc_now
+from leaddesk.core.durations import format_duration
 from leaddesk.core.pacing import offset_seconds
-from leaddesk.core.status import DeliveryState
+from leaddesk.core.status import DeliveryState, Status
 from leaddesk.sender.threads import SendingThreads
-from leaddesk.services import deliveries, sender_lease
+from leaddesk.services import deliveries, send_rules, sender_lease
 from leaddesk.services.deliveries import ActiveDistribution, ClaimedDelivery, Outcome
 from leaddesk.storage.database import Database, describe_error
 from leaddesk.storage.models import Distribution
@@ -50,6 +53,32 @@ CARRY_OVER_FRACTION = 0.3
 # written again this often, for this long, before the lead is left to be settled as unknown.
 RECORD_RETRY_S = 1.0
 RECORD_GIVE_UP_S = 600.0
+# While an advertiser cannot be reached, its distribution waits this long before trying its
+# next lead again, longer after each failed try; a Retry-After asked for longer wins.
+HOLD_BACKOFF_S = (5.0, 10.0, 20.0, 40.0, 60.0, 120.0, 300.0)
+# A distribution waiting for its window or its cap looks at the wall clock this often, so a
+# clock that was set differently or a changed rule is noticed.
+WAIT_RECHECK_S = 30.0
+
+
+@dataclass
+class _Wait:
+    """A distribution waiting, by its rules, for a window to open or a cap period to end."""
+
+    until: datetime
+    reason: str
+
+
+@dataclass
+class _Hold:
+    """A distribution waiting for its advertiser: until when, since when, and why."""
+
+    until: float
+    since: float
+    tries: int
+    reason: str
+    # True once the wait is over and one lead is out to find whether the advertiser is back.
+    probing: bool = False
 
 
 @dataclass
@@ -83,6 +112,10 @@ class Sender:
         self._stop = threading.Event()
         self._wake = threading.Event()
         self._client = AdvertiserClient(self._stop, retry_backoff_s or RETRY_BACKOFF_S)
+        self._hold_backoff_s = retry_backoff_s or HOLD_BACKOFF_S
+        self._holds: dict[int, _Hold] = {}
+        self._waits: dict[int, _Wait] = {}
+        self._outage_pause_s: dict[int, float] = {}
         self._lock = threading.Lock()
         self._in_flight: Counter[int] = Counter()
         self._threads = SendingThreads(SENDING_THREADS_MAX)
@@ -187,6 +220,24 @@ class Sender:
             return len(deliveries.active_distributions(session))
 
     def _serve(self, distribution: ActiveDistribution) -> float:
+        self._outage_pause_s[distribution.id] = distribution.outage_pause_after_s
+        waiting_s = self._waiting_by_rules(distribution)
+        if waiting_s is not None:
+            return waiting_s
+        now = time.monotonic()
+        with self._lock:
+            hold = self._holds.get(distribution.id)
+            hold_left_s = hold.until - now if hold is not None else 0.0
+            probe_starts = hold is not None and hold_left_s <= 0 and not hold.probing
+            if probe_starts:
+                hold.probing = True
+        if hold_left_s > 0:
+            return hold_left_s
+        if probe_starts:
+            # One lead tries whether the advertiser is back; the pace starts again from now,
+            # with no burst of the leads that waited.
+            self._restart_pace(distribution, distribution.sent)
+        limit = 1 if hold is not None else MAX_IN_FLIGHT_PER_DISTRIBUTION
         pace = self._pace(distribution)
         sent = distribution.sent
         while True:
@@ -200,9 +251,9 @@ class Sender:
                 pace = self._restart_pace(distribution, sent)
                 continue
             with self._lock:
-                if self._in_flight[distribution.id] >= MAX_IN_FLIGHT_PER_DISTRIBUTION:
+                if self._in_flight[distribution.id] >= limit:
                     return POLL_INTERVAL_S
-            if not self._claim_and_send(distribution.id):
+            if not self._claim_and_send(distribution):
                 return POLL_INTERVAL_S
             sent += 1
 
@@ -225,7 +276,7 @@ class Sender:
         return pace
 
     def _restart_pace(self, distribution: ActiveDistribution, sent: int) -> _Pace:
-        log.info("Distribution %s fell behind its pace; restarting it from now", distribution.id)
+        log.info("Distribution %s starts its pace again from now", distribution.id)
         now = utc_now()
         key = (now, sent)
         try:
@@ -249,15 +300,35 @@ class Sender:
         for distribution_id in list(self._paces):
             if distribution_id not in active_ids:
                 del self._paces[distribution_id]
+        with self._lock:
+            for distribution_id in list(self._holds):
+                if distribution_id not in active_ids:
+                    del self._holds[distribution_id]
+        for distribution_id in list(self._waits):
+            if distribution_id not in active_ids:
+                del self._waits[distribution_id]
 
     # Sending -----------------------------------------------------------------------------
 
-    def _claim_and_send(self, distribution_id: int) -> bool:
+    def _claim_and_send(self, distribution: ActiveDistribution) -> bool:
+        distribution_id = distribution.id
+        rules = distribution.rules
+        decision, claim = None, None
         try:
             with self._database.writer() as session:
-                claim = deliveries.claim_next(session, distribution_id)
+                if rules is not None and not rules.unlimited:
+                    # Counted and claimed in one write transaction: no other sender can take
+                    # a lead of the same offer in between, so a cap is never overshot.
+                    decision = send_rules.may_send(session, distribution_id, rules, utc_now())
+                if decision is None or decision.allowed:
+                    claim = deliveries.claim_next(session, distribution_id)
+                else:
+                    session.commit()
         except OperationalError as error:
             self._report(f"Cannot write to the data file: {error.orig}")
+            return False
+        if decision is not None and not decision.allowed:
+            self._wait_by_rules(distribution_id, decision)
             return False
         if claim is None:
             return False
@@ -278,12 +349,121 @@ class Sender:
                     reason="LeadDesk failed while sending this lead or reading the answer "
                     "(see the log); check with the advertiser whether it arrived.",
                 )
+            if outcome.state is DeliveryState.QUEUED:
+                outcome = self._hold(claim.distribution_id, outcome)
+            else:
+                with self._lock:
+                    self._holds.pop(claim.distribution_id, None)
             self._record(claim, outcome)
         finally:
             with self._lock:
                 self._in_flight[claim.distribution_id] -= 1
             self._on_change(claim.distribution_id)
             self._wake.set()
+
+    def _waiting_by_rules(self, distribution: ActiveDistribution) -> float | None:
+        """Seconds to wait while a window is closed or a cap is reached; None to send."""
+        now = utc_now()
+        wait = self._waits.get(distribution.id)
+        if wait is None and distribution.rules is not None:
+            windows = distribution.rules.windows
+            if not windows.always_open and not windows.is_open(now):
+                self._wait_by_rules(distribution.id, send_rules.closed_until(windows, now))
+                wait = self._waits.get(distribution.id)
+        if wait is None:
+            return None
+        left_s = (wait.until - now).total_seconds()
+        if left_s > 0:
+            return min(left_s, WAIT_RECHECK_S)
+        # The window opened or the cap's period ended: the first lead goes now, and the pace
+        # runs from it, with no burst of what could not go before.
+        del self._waits[distribution.id]
+        self._set_waiting(distribution.id, "", None)
+        self._restart_pace(distribution, distribution.sent)
+        return None
+
+    def _wait_by_rules(self, distribution_id: int, decision: CapDecision) -> None:
+        if decision.resumes_at is None:
+            # A total cap: nothing more will go, so the manager decides what follows.
+            self._pause(distribution_id, f"Paused: the {decision.reason}.")
+            return
+        self._waits[distribution_id] = _Wait(decision.resumes_at, decision.reason)
+        log.info("Distribution %s waits: %s", distribution_id, decision.reason)
+        self._set_waiting(distribution_id, decision.reason, decision.resumes_at)
+
+    def _set_waiting(self, distribution_id: int, reason: str, until: datetime | None) -> None:
+        try:
+            with self._database.writer() as session:
+                session.execute(
+                    update(Distribution)
+                    .where(Distribution.id == distribution_id)
+                    .values(waiting_reason=reason, waiting_until=until)
+                )
+                session.commit()
+        except OperationalError as error:
+            log.warning("Could not store why %s waits: %s", distribution_id, error.orig)
+        self._on_change(distribution_id)
+
+    def _pause(self, distribution_id: int, reason: str) -> None:
+        try:
+            with self._database.writer() as session:
+                session.execute(
+                    update(Distribution)
+                    .where(
+                        Distribution.id == distribution_id,
+                        Distribution.status == Status.ACTIVE.value,
+                    )
+                    .values(
+                        status=Status.PAUSED.value,
+                        status_reason=reason,
+                        waiting_reason="",
+                        waiting_until=None,
+                    )
+                )
+                session.commit()
+        except OperationalError as error:
+            self._report(f"Cannot write to the data file: {error.orig}")
+        log.warning("Distribution %s paused by its rules", distribution_id)
+        self._on_change(distribution_id)
+
+    def _hold(self, distribution_id: int, outcome: Outcome) -> Outcome:
+        """The lead never left: hold its distribution, and pause it after a long outage."""
+        now = time.monotonic()
+        with self._lock:
+            hold = self._holds.get(distribution_id)
+            if hold is None:
+                hold = self._holds[distribution_id] = _Hold(0.0, now, 0, outcome.reason)
+            step = self._hold_backoff_s[min(hold.tries, len(self._hold_backoff_s) - 1)]
+            wait_s = max(step, outcome.wait_s)
+            hold.tries += 1
+            hold.until = now + wait_s
+            hold.reason = outcome.reason
+            hold.probing = False
+            waited_s = now - hold.since
+        limit_s = self._outage_pause_s.get(distribution_id, 0.0)
+        if outcome.pause or (limit_s and waited_s >= limit_s):
+            with self._lock:
+                self._holds.pop(distribution_id, None)
+            reason = outcome.reason
+            if not outcome.pause:
+                reason = (
+                    f"Paused after {format_duration(waited_s)} without reaching the "
+                    f"advertiser: {outcome.reason} Resume when it is back."
+                )
+            log.warning("Distribution %s paused after an outage", distribution_id)
+            return replace(outcome, reason=reason, wait_s=0.0, pause=True)
+        log.info(
+            "Distribution %s waits %.0f s for its advertiser (try %d)",
+            distribution_id,
+            wait_s,
+            hold.tries,
+        )
+        return replace(outcome, wait_s=wait_s)
+
+    def waiting(self) -> dict[int, str]:
+        """Distributions holding for their advertiser now, with the reason."""
+        with self._lock:
+            return {distribution_id: hold.reason for distribution_id, hold in self._holds.items()}
 
     def _record(self, claim: ClaimedDelivery, outcome: Outcome) -> None:
         give_up_at = time.monotonic() + RECORD_GIVE_UP_S

@@ -15,8 +15,10 @@ from sqlalchemy.orm import Session
 
 from leaddesk.core.clock import utc_now
 from leaddesk.core.data_setting import build_payload
+from leaddesk.core.offer_config import OUTAGE_PAUSE_AFTER_MIN
 from leaddesk.core.status import DeliveryState, Status, can_move
 from leaddesk.services.distributions import interval_of
+from leaddesk.services.send_rules import EffectiveRules, effective_rules
 from leaddesk.storage.models import Affiliate, Delivery, Distribution, Lead, Offer
 
 log = logging.getLogger(__name__)
@@ -257,13 +259,22 @@ class ActiveDistribution:
     anchor_at: datetime
     anchor_index: int
     sent: int
+    # How long the advertiser may stay unreachable before the distribution pauses; 0: never.
+    outage_pause_after_s: float = OUTAGE_PAUSE_AFTER_MIN * 60.0
+    rules: EffectiveRules | None = None
 
 
 def active_distributions(session: Session) -> list[ActiveDistribution]:
     result = []
-    for distribution in session.scalars(
-        select(Distribution).where(Distribution.status == Status.ACTIVE.value)
-    ):
+    rows = session.execute(
+        select(Distribution, Offer.config, Offer.send_rules)
+        .join(Offer, Offer.id == Distribution.offer_id)
+        .where(Distribution.status == Status.ACTIVE.value)
+    )
+    for distribution, offer_config, offer_rules in rows:
+        pause_after_min = (offer_config or {}).get(
+            "outage_pause_after_min", OUTAGE_PAUSE_AFTER_MIN
+        )
         result.append(
             ActiveDistribution(
                 id=distribution.id,
@@ -271,6 +282,8 @@ def active_distributions(session: Session) -> list[ActiveDistribution]:
                 anchor_at=distribution.anchor_at or distribution.created_at,
                 anchor_index=distribution.anchor_index,
                 sent=distribution.sent,
+                outage_pause_after_s=float(pause_after_min) * 60.0,
+                rules=effective_rules(distribution.offer_id, offer_rules, distribution.send_rules),
             )
         )
     return result

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from leaddesk.core.clock import utc_now
 from leaddesk.core.offer_config import OfferConfig
 from leaddesk.errors import InputError, NotFoundError
+from leaddesk.services.send_rules import SendRules
 from leaddesk.storage.models import Affiliate, Manager, Offer, Product, Setting
 
 CURRENT_MANAGER_KEY = "current_manager"
@@ -145,6 +146,7 @@ def add_offer(
     url: str,
     product_id: int | None = None,
     config: OfferConfig | None = None,
+    send_rules: SendRules | None = None,
 ) -> Offer:
     """A new offer; without a configuration it posts every lead field as JSON to its URL."""
     name = clean_name(name, "offer")
@@ -157,6 +159,7 @@ def add_offer(
         product_id=product_id,
         created_at=utc_now(),
         config=config.to_json(),
+        send_rules=(send_rules or SendRules()).to_json(),
     )
     session.add(offer)
     session.flush()
@@ -181,6 +184,13 @@ def update_offer(
     offer.url = url
     offer.product_id = product_id
     offer.config = config.to_json()
+    return offer
+
+
+def set_offer_send_rules(session: Session, offer_id: int, rules: SendRules) -> Offer:
+    """The windows, time zone and caps of an offer; they hold for every distribution to it."""
+    offer = session.get_one(Offer, offer_id)
+    offer.send_rules = rules.to_json()
     return offer
 
 

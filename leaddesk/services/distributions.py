@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import json
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
+from functools import lru_cache
 
 from sqlalchemy import (
     Select,
@@ -21,8 +22,10 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session, aliased
 
+from leaddesk.core import schedule
 from leaddesk.core.clock import local_to_utc, utc_now
 from leaddesk.core.data_setting import summarise
+from leaddesk.core.durations import format_duration
 from leaddesk.core.filters import DistributionFilter, SearchField
 from leaddesk.core.pacing import PeriodUnit, SendInterval, estimated_total_seconds
 from leaddesk.core.status import Action, DeliveryState, Status, allowed_actions
@@ -30,6 +33,7 @@ from leaddesk.errors import InputError, NotFoundError
 from leaddesk.services.directory import clean_name, resolve_manager
 from leaddesk.services.lead_history import keys_sent_to_offer, leads_of_list
 from leaddesk.services.lead_lists import lead_fields
+from leaddesk.services.send_rules import EffectiveRules, SendRules, effective_rules
 from leaddesk.storage.models import (
     Affiliate,
     Delivery,
@@ -55,6 +59,8 @@ class NewDistribution:
     manager_name: str | None = None
     # Leads already sent to the offer are left out unless the manager insists.
     include_repeats: bool = False
+    # Windows and caps of this distribution; empty: its offer's windows, its offer's caps.
+    send_rules: SendRules = field(default_factory=SendRules)
 
 
 class FormErrors(InputError):
@@ -136,6 +142,7 @@ def create_distribution(session: Session, new: NewDistribution) -> Distribution:
         period_unit=new.interval.unit.value,
         period_value=new.interval.value,
         fixed_fields=dict(new.fixed_fields),
+        send_rules=new.send_rules.to_json(),
         data_setting=summarise(lead_fields(session, lead_list.id), new.fixed_fields),
         status=Status.ACTIVE.value,
         created_at=now,
@@ -292,18 +299,50 @@ class DistributionRow:
     unknown: int
     last_lead_label: str
     last_sent_at: datetime | None
+    rules: EffectiveRules | None = None
 
     @property
-    def period_seconds(self) -> float:
-        return estimated_total_seconds(self.total, self.interval.seconds)
+    def period_seconds(self) -> float | None:
+        """The time from first lead to last; None when a total cap stops the list short."""
+        if self.rules is None or self.rules.unlimited or self.started_at is None:
+            return estimated_total_seconds(self.total, self.interval.seconds)
+        return _estimate(self.total, self.started_at, self.interval.seconds, self.rules)[1]
+
+    @property
+    def period_description(self) -> str:
+        """`1 h 40 min (every 1 min)`, naming the windows and caps it accounts for."""
+        seconds = self.period_seconds
+        duration = "stops at its total cap" if seconds is None else format_duration(seconds)
+        pace = self.interval.describe_short()
+        if self.rules_text:
+            pace = f"{pace}, {self.rules_text}"
+        return f"{duration} ({pace})"
+
+    @property
+    def rules_text(self) -> str:
+        """`sending mon-fri 09:00-18:00 Europe/Berlin, 200 a day`; "" without rules."""
+        return self.rules.describe() if self.rules is not None else ""
 
     @property
     def estimated_end(self) -> datetime | None:
         """When the last lead should leave, from the current anchor of the pace."""
         if self.anchor_at is None:
             return None
+        if self.rules is not None and not self.rules.unlimited:
+            remaining = max(self.total - self.anchor_index, 0)
+            return _estimate(remaining, self.anchor_at, self.interval.seconds, self.rules)[0]
         remaining = max(self.total - 1 - self.anchor_index, 0)
         return self.anchor_at + timedelta(seconds=remaining * self.interval.seconds)
+
+
+@lru_cache(maxsize=1024)
+def _estimate(
+    lead_count: int, start_at: datetime, interval_seconds: float, rules: EffectiveRules
+) -> tuple[datetime | None, float | None]:
+    # The table asks again at every repaint; a schedule with windows and caps is worked out
+    # once per anchor. Leads of the offer's other distributions are not counted here.
+    estimate = schedule.estimate(lead_count, start_at, rules.plan(interval_seconds))
+    return estimate.end_at, estimate.total_seconds
 
 
 _manager = aliased(Manager)
@@ -398,16 +437,23 @@ def load_rows(session: Session, ids: list[int]) -> dict[int, DistributionRow]:
             Affiliate.name,
             Offer.name,
             func.coalesce(_product.name, ""),
+            Offer.send_rules,
         )
     ).where(Distribution.id.in_(ids))
     rows = {}
-    for distribution, list_title, manager, affiliate, offer, product in session.execute(query):
-        rows[distribution.id] = _row(distribution, list_title, manager, affiliate, offer, product)
+    for distribution, *names, offer_rules in session.execute(query):
+        rows[distribution.id] = _row(distribution, *names, offer_rules=offer_rules)
     return rows
 
 
 def _row(
-    d: Distribution, list_title: str, manager: str, affiliate: str, offer: str, product: str
+    d: Distribution,
+    list_title: str,
+    manager: str,
+    affiliate: str,
+    offer: str,
+    product: str,
+    offer_rules: dict | None = None,
 ) -> DistributionRow:
     return DistributionRow(
         id=d.id,
@@ -433,6 +479,7 @@ def _row(
         unknown=d.unknown,
         last_lead_label=d.last_lead_label,
         last_sent_at=d.last_sent_at,
+        rules=effective_rules(d.offer_id, offer_rules, d.send_rules),
     )
 
 

@@ -192,6 +192,8 @@ class Delivery(Base):
         Index("ix_delivery_distribution_state_position", "distribution_id", "state", "position"),
         # A sender that starts looks for leads left in flight; few are, so the index is small.
         Index("ix_delivery_in_flight", "state", sqlite_where=text("state = 'in_flight'")),
+        # Caps count the leads an offer received in the current hour and day.
+        Index("ix_delivery_claimed_at", "claimed_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -9,7 +9,7 @@ from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelInd
 from PySide6.QtGui import QColor
 
 from leaddesk.core.clock import to_local
-from leaddesk.core.durations import format_duration, format_moment
+from leaddesk.core.durations import format_moment
 from leaddesk.core.filters import DistributionFilter
 from leaddesk.core.status import Status
 from leaddesk.services.distributions import (
@@ -82,7 +82,7 @@ def _end_text(end: datetime, start: datetime) -> str:
 
 
 def period_text(row: DistributionRow) -> str:
-    return f"{format_duration(row.period_seconds)} ({row.interval.describe_short()})"
+    return row.period_description
 
 
 def last_lead_text(row: DistributionRow) -> str:

@@ -12,6 +12,7 @@ from leaddesk.core.pacing import PeriodUnit, SendInterval
 from leaddesk.sender.engine import Sender
 from leaddesk.services import distributions
 from leaddesk.services.distributions import NewDistribution
+from leaddesk.services.send_rules import SendRules
 from leaddesk.storage.models import Delivery, Distribution
 
 FAST_RETRIES = (0.05, 0.05)
@@ -49,7 +50,9 @@ class RunningSender:
         assert self.sender.shutdown(5) == 0
 
 
-def distribute(database, list_id, affiliate_id, offer_id, every_s=1, title="Spring") -> int:
+def distribute(
+    database, list_id, affiliate_id, offer_id, every_s=1, title="Spring", send_rules=None
+) -> int:
     """An Active distribution of a list, one lead every `every_s` seconds, adding language=de."""
     with database.writer() as session:
         created = distributions.create_distribution(
@@ -62,6 +65,7 @@ def distribute(database, list_id, affiliate_id, offer_id, every_s=1, title="Spri
                 interval=SendInterval(every_s, PeriodUnit.SECONDS),
                 fixed_fields={"language": "de"},
                 manager_name="Dana",
+                send_rules=send_rules or SendRules(),
             ),
         )
         session.commit()

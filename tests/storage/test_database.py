@@ -95,7 +95,7 @@ def test_a_file_from_the_first_version_is_backed_up_and_upgraded_without_loss(tm
         revision = session.execute(text("SELECT version_num FROM alembic_version")).scalar()
     database.close()
     assert "ix_delivery_in_flight" in {row[1] for row in indexes}
-    assert revision == "0004"
+    assert revision == "0005"
     [backup] = (tmp_path / "backups").iterdir()
     assert backup.name.endswith("-0001.sqlite3")
     assert stat.S_IMODE(os.stat(backup).st_mode) == 0o600
