@@ -127,7 +127,7 @@ def estimate(
     schedule = simulate(
         leads, start_at, plan, offer_usage, distribution_usage, keep_send_times=False
     )
-    settings = _describe_settings(plan)
+    settings = describe_settings(plan)
     if schedule.unsent:
         total = schedule.sent + schedule.unsent
         stopped = f"stops after {schedule.sent:,} of {total:,} leads: {schedule.stopped_by}"
@@ -244,7 +244,8 @@ def _fits(moment: datetime, limit: datetime, step: timedelta) -> int:
     return -(-((limit - moment) // _MICROSECOND) // (step // _MICROSECOND))
 
 
-def _describe_settings(plan: SendPlan) -> list[str]:
+def describe_settings(plan: SendPlan) -> list[str]:
+    """`sending mon-fri 09:00-18:00 Europe/Berlin` and `200 a day`, as far as they apply."""
     settings = []
     if not plan.windows.always_open:
         hours = plan.windows.describe().removeprefix(f"{EVERY_DAY} ")

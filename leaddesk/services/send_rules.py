@@ -18,7 +18,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from leaddesk.core.caps import CapDecision, Caps, CapUsage, cap_periods, check_caps
-from leaddesk.core.schedule import SendPlan
+from leaddesk.core.schedule import SendPlan, describe_settings
 from leaddesk.core.send_windows import SendWindows
 from leaddesk.core.status import DeliveryState
 from leaddesk.core.time_zones import local_time
@@ -90,13 +90,8 @@ class EffectiveRules:
         return SendPlan(interval_seconds, self.windows, self.offer_caps, self.distribution_caps)
 
     def describe(self) -> str:
-        parts = []
-        if self.windows.spans:
-            parts.append(f"sending {self.windows.describe()} {self.windows.time_zone}")
-        caps = self.offer_caps.tightest(self.distribution_caps)
-        if caps.any:
-            parts.append(caps.describe())
-        return ", ".join(parts)
+        """`sending mon-fri 09:00-18:00 Europe/Berlin, 200 a day`, as the estimates say it."""
+        return ", ".join(describe_settings(self.plan(1)))
 
 
 def effective_rules(

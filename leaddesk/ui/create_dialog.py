@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from datetime import datetime
+from zoneinfo import available_timezones
 
 from PySide6.QtCore import Qt, Slot
 from PySide6.QtWidgets import (
@@ -11,6 +14,8 @@ from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
     QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
     QLabel,
     QLineEdit,
     QSizePolicy,
@@ -20,9 +25,15 @@ from PySide6.QtWidgets import (
 )
 from sqlalchemy.exc import OperationalError
 
+from leaddesk.core import schedule
+from leaddesk.core.caps import Caps
+from leaddesk.core.clock import utc_now
 from leaddesk.core.data_setting import parse_fixed_fields
 from leaddesk.core.durations import format_duration
 from leaddesk.core.pacing import MAX_INTERVAL_S, PeriodUnit, SendInterval, estimated_total_seconds
+from leaddesk.core.schedule import spread_interval
+from leaddesk.core.send_windows import SendWindows
+from leaddesk.core.time_zones import DEFAULT_TIME_ZONE, parse_time_zone
 from leaddesk.errors import InputError, LeadDeskError
 from leaddesk.services.directory import all_of
 from leaddesk.services.distributions import (
@@ -33,6 +44,7 @@ from leaddesk.services.distributions import (
     create_distribution,
 )
 from leaddesk.services.lead_lists import list_summaries
+from leaddesk.services.send_rules import EffectiveRules, SendRules, effective_rules
 from leaddesk.storage.database import Database
 from leaddesk.storage.models import Affiliate, Offer
 
@@ -44,6 +56,8 @@ DEFAULT_UNIT = PeriodUnit.MINUTES
 NO_LISTS = "Import a lead list first on the Lead lists page."
 NO_AFFILIATES = "Add an affiliate first on the Directory page."
 NO_OFFERS = "Add an offer first on the Directory page."
+CAP_MAX = 1_000_000
+DEFAULT_PER_DAY = 100
 BUSY = "The data file is busy, so the distribution was not created. Try again in a moment."
 
 
@@ -58,10 +72,19 @@ def repeats_text(count: int) -> str:
     return f"{count} of these {were} already sent to this offer; {it} will be left out."
 
 
-def estimate_text(lead_count: int | None, interval: SendInterval) -> str:
-    """`Estimated time to send 100 leads: 1 h 39 min`."""
+def estimate_text(
+    lead_count: int | None,
+    interval: SendInterval,
+    rules: EffectiveRules | None = None,
+    start_at: datetime | None = None,
+) -> str:
+    """`Estimated time to send 100 leads: 1 h 39 min`, naming any windows and caps."""
     if lead_count is None:
         return "Estimated time to send: choose a lead list."
+    if rules is not None and not rules.unlimited and lead_count:
+        start_at = start_at or utc_now()
+        found = schedule.estimate(lead_count, start_at, rules.plan(interval.seconds))
+        return f"Estimated time to send {leads_text(lead_count)}: {found.description}"
     seconds = estimated_total_seconds(lead_count, interval.seconds)
     duration = format_duration(seconds) if seconds else "at once"
     return f"Estimated time to send {leads_text(lead_count)}: {duration}"
@@ -70,10 +93,17 @@ def estimate_text(lead_count: int | None, interval: SendInterval) -> str:
 class CreateDistributionDialog(QDialog):
     """Asks for what a new distribution sends, where and how fast, then creates it."""
 
-    def __init__(self, database: Database, parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        database: Database,
+        parent: QWidget | None = None,
+        clock: Callable[[], datetime] = utc_now,
+    ) -> None:
         super().__init__(parent)
         self.setWindowTitle("New distribution")
         self._database = database
+        # Estimates with windows and caps depend on when sending starts: now, by this clock.
+        self._clock = clock
         self.created_id: int | None = None
         self._lead_counts: dict[int, int] = {}
         self.errors: dict[str, QLabel] = {}
@@ -92,11 +122,27 @@ class CreateDistributionDialog(QDialog):
         self.offer_combo = QComboBox()
         self.data_setting_edit = QLineEdit()
         self.data_setting_edit.setPlaceholderText("language=de, source=spring (optional)")
+        self.offer_rules_label = QLabel()
+        self.offer_rules_label.setWordWrap(True)
+        self.window_edit = QLineEdit()
+        self.window_edit.setPlaceholderText("the offer's, or any time; e.g. mon-fri 09:00-18:00")
+        self.zone_combo = _time_zone_combo()
+        self.cap_day_spin = _cap_spin("no daily cap", " a day")
+        self.cap_hour_spin = _cap_spin("no hourly cap", " an hour")
+        self.spread_check = QCheckBox("Spread over the send window instead:")
+        self.per_day_spin = QSpinBox()
+        self.per_day_spin.setRange(1, CAP_MAX)
+        self.per_day_spin.setValue(DEFAULT_PER_DAY)
+        self.per_day_spin.setSuffix(" leads a day")
+        self.per_day_spin.setEnabled(False)
+        self._offer_rules: dict[int, dict] = {}
         self.repeats_label = QLabel()
         self.repeats_label.setWordWrap(True)
         self.repeats_check = QCheckBox("Send them anyway")
         self._repeats: dict[tuple[int, int], int] = {}
         self.estimate_label = QLabel()
+        # With windows and caps named, the estimate can be longer than the dialog is wide.
+        self.estimate_label.setWordWrap(True)
         self.estimate_label.setStyleSheet(f"color: {ERROR_COLOR}; font-weight: bold;")
         self.buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Apply | QDialogButtonBox.StandardButton.Cancel
@@ -105,6 +151,7 @@ class CreateDistributionDialog(QDialog):
         self._lay_out()
         self._fill_choices()
         self._connect()
+        self._show_offer_rules()
         self._update_repeats()
 
     # Building ------------------------------------------------------------------------------
@@ -124,8 +171,24 @@ class CreateDistributionDialog(QDialog):
         narrow = (self.unit_combo, self.value_spin)
         for name, label, field in rows:
             form.addRow(label, self._with_error(name, field, wide=field not in narrow))
+        spread = QHBoxLayout()
+        spread.addWidget(self.spread_check)
+        spread.addWidget(self.per_day_spin)
+        spread.addStretch()
+        rules = QGroupBox("When and how much (optional)")
+        rules_form = QFormLayout(rules)
+        rules_form.addRow(self.offer_rules_label)
+        rules_form.addRow("Send window", self._with_error("window", self.window_edit, wide=True))
+        rules_form.addRow("Time zone", self._with_error("zone", self.zone_combo, wide=True))
+        caps = QHBoxLayout()
+        caps.addWidget(self.cap_day_spin)
+        caps.addWidget(self.cap_hour_spin)
+        caps.addStretch()
+        rules_form.addRow("Caps", caps)
+        rules_form.addRow("Pace", spread)
         layout = QVBoxLayout(self)
         layout.addLayout(form)
+        layout.addWidget(rules)
         layout.addWidget(self.repeats_label)
         layout.addWidget(self.repeats_check)
         layout.addWidget(self.estimate_label)
@@ -166,6 +229,7 @@ class CreateDistributionDialog(QDialog):
                 (o.id, f"{o.name} ({o.product.name})" if o.product else o.name)
                 for o in all_of(session, Offer)
             ]
+            offer_rules = {o.id: dict(o.send_rules or {}) for o in all_of(session, Offer)}
         self._lead_counts = {summary.id: summary.lead_count for summary in lists}
         _fill(
             self.list_combo,
@@ -174,6 +238,7 @@ class CreateDistributionDialog(QDialog):
         )
         _fill(self.affiliate_combo, affiliates, "No affiliates yet")
         _fill(self.offer_combo, offers, "No offers yet")
+        self._offer_rules = offer_rules
         self._show_missing_choices()
 
     def _show_missing_choices(self) -> None:
@@ -197,6 +262,17 @@ class CreateDistributionDialog(QDialog):
         self.affiliate_combo.currentIndexChanged.connect(lambda: self.show_error("affiliate", ""))
         self.offer_combo.currentIndexChanged.connect(lambda: self.show_error("offer", ""))
         self.data_setting_edit.textChanged.connect(self._check_data_setting)
+        self.offer_combo.currentIndexChanged.connect(self._show_offer_rules)
+        for signal in (
+            self.window_edit.textChanged,
+            self.zone_combo.currentTextChanged,
+            self.cap_day_spin.valueChanged,
+            self.cap_hour_spin.valueChanged,
+            self.per_day_spin.valueChanged,
+            self.spread_check.toggled,
+        ):
+            signal.connect(self._update_estimate)
+        self.spread_check.toggled.connect(self._spread_toggled)
         apply_button = self.buttons.button(QDialogButtonBox.StandardButton.Apply)
         apply_button.setDefault(True)
         apply_button.clicked.connect(self.apply)
@@ -205,9 +281,42 @@ class CreateDistributionDialog(QDialog):
     # Reading the form ----------------------------------------------------------------------
 
     def interval(self) -> SendInterval:
+        """The chosen pace, or the one spreading the leads a day over the window."""
+        if self.spread_check.isChecked():
+            rules = self.effective_rules()
+            windows = rules.windows if rules is not None else SendWindows()
+            return spread_interval(windows, self.per_day_spin.value())
         # A combo box hands back an enum member it was given as its plain string.
         unit = PeriodUnit(self.unit_combo.currentData())
         return SendInterval(self.value_spin.value(), unit)
+
+    def send_rules(self) -> SendRules:
+        """This distribution's own windows and caps, as the form gives them."""
+        zone = parse_time_zone(self.zone_combo.currentText())
+        text = self.window_edit.text().strip()
+        offer_zone = self._offer_send_rules().windows.time_zone
+        windows = SendWindows()
+        if text:
+            windows = SendWindows.parse(text, zone)
+        elif zone != offer_zone:
+            windows = SendWindows(time_zone=zone)
+        caps = Caps(
+            per_day=self.cap_day_spin.value() or None,
+            per_hour=self.cap_hour_spin.value() or None,
+        )
+        return SendRules(windows, caps)
+
+    def effective_rules(self) -> EffectiveRules | None:
+        """What will hold for the distribution; None while the form's rules are not valid."""
+        offer_id = self.offer_combo.currentData()
+        try:
+            own = self.send_rules()
+        except InputError:
+            return None
+        return effective_rules(offer_id or 0, self._offer_rules.get(offer_id), own.to_json())
+
+    def _offer_send_rules(self) -> SendRules:
+        return SendRules.from_json(self._offer_rules.get(self.offer_combo.currentData()))
 
     def lead_count(self) -> int | None:
         """How many leads the distribution will send: repeats only when asked for."""
@@ -257,7 +366,47 @@ class CreateDistributionDialog(QDialog):
 
     @Slot()
     def _update_estimate(self) -> None:
-        self.estimate_label.setText(estimate_text(self.lead_count(), self.interval()))
+        if not self._check_rules():
+            self.estimate_label.setText("Estimated time to send: correct the send rules.")
+            return
+        self.estimate_label.setText(
+            estimate_text(
+                self.lead_count(), self.interval(), self.effective_rules(), self._clock()
+            )
+        )
+
+    def _check_rules(self) -> bool:
+        """Show what is wrong with the window or the time zone beside it."""
+        self.show_error("window", "")
+        self.show_error("zone", "")
+        try:
+            parse_time_zone(self.zone_combo.currentText())
+        except InputError as error:
+            self.show_error("zone", str(error))
+            return False
+        try:
+            self.send_rules()
+        except InputError as error:
+            self.show_error("window", str(error))
+            return False
+        return True
+
+    @Slot()
+    def _show_offer_rules(self) -> None:
+        rules = self._offer_send_rules()
+        described = rules.describe()
+        self.offer_rules_label.setText(
+            f"The offer sends {described}." if described else "The offer sends at any time."
+        )
+        # The advertiser's zone is the offer's; a distribution rarely needs another.
+        self.zone_combo.setCurrentText(rules.windows.time_zone)
+        self._update_estimate()
+
+    @Slot(bool)
+    def _spread_toggled(self, spread: bool) -> None:
+        self.per_day_spin.setEnabled(spread)
+        self.unit_combo.setEnabled(not spread)
+        self.value_spin.setEnabled(not spread)
 
     def _check_data_setting(self) -> dict[str, str] | None:
         try:
@@ -273,6 +422,8 @@ class CreateDistributionDialog(QDialog):
     def apply(self) -> None:
         """Check every field, and create the distribution if all are right."""
         fixed_fields = self._check_data_setting()
+        if not self._check_rules():
+            return
         new = NewDistribution(
             title=self.title_edit.text(),
             lead_list_id=self.list_combo.currentData(),
@@ -281,6 +432,7 @@ class CreateDistributionDialog(QDialog):
             interval=self.interval(),
             fixed_fields=fixed_fields or {},
             include_repeats=self.repeats_check.isChecked(),
+            send_rules=self.send_rules(),
         )
         with self._database.session() as session:
             problems = check_new_distribution(session, new)
@@ -312,6 +464,28 @@ class CreateDistributionDialog(QDialog):
         for name in ("title", "lead_list", "affiliate", "offer"):
             self.show_error(name, problems.get(name, ""))
         self._show_missing_choices()
+
+
+def _cap_spin(none_text: str, suffix: str) -> QSpinBox:
+    """A count of leads where 0 reads as no cap at all."""
+    spin = QSpinBox()
+    spin.setRange(0, CAP_MAX)
+    spin.setSpecialValueText(none_text)
+    spin.setSuffix(suffix)
+    return spin
+
+
+def _time_zone_combo() -> QComboBox:
+    """Every IANA time zone, typed or chosen; typing finds a zone by any part of its name."""
+    combo = QComboBox()
+    combo.setEditable(True)
+    combo.addItems(sorted(available_timezones()))
+    combo.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
+    completer = combo.completer()
+    completer.setFilterMode(Qt.MatchFlag.MatchContains)
+    completer.setCompletionMode(completer.CompletionMode.PopupCompletion)
+    combo.setCurrentText(DEFAULT_TIME_ZONE)
+    return combo
 
 
 def _fill(combo: QComboBox, choices: list[tuple[int, str]], placeholder: str) -> None:

@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import QDialog, QDialogButtonBox
 from sqlalchemy import func, select, update
 
+from leaddesk.core.caps import Caps
 from leaddesk.core.lead_import import ImportResult
 from leaddesk.core.pacing import PeriodUnit
+from leaddesk.core.send_windows import SendWindows
 from leaddesk.core.status import DeliveryState, Status
-from leaddesk.services import lead_lists
+from leaddesk.services import directory, lead_lists
+from leaddesk.services.send_rules import SendRules
 from leaddesk.storage.models import Delivery, Distribution
 from leaddesk.ui.create_dialog import CreateDistributionDialog
 
@@ -287,3 +292,87 @@ def test_leads_already_sent_are_left_out_unless_sent_anyway(qtbot, database, rea
         created = session.get_one(Distribution, dialog.created_id)
         queued = session.scalar(select(func.count()).where(Delivery.distribution_id == created.id))
     assert (created.total, queued) == (6, 6)
+
+
+# Send windows and caps ---------------------------------------------------------------------
+
+MONDAY_8_IN_BERLIN = datetime(2026, 12, 7, 7, 0)
+
+
+def rules_dialog(qtbot, database) -> CreateDistributionDialog:
+    dialog = CreateDistributionDialog(database, clock=lambda: MONDAY_8_IN_BERLIN)
+    qtbot.addWidget(dialog)
+    return dialog
+
+
+def test_the_estimate_names_the_window_and_the_cap_it_accounts_for(qtbot, database, ready):
+    dialog = rules_dialog(qtbot, database)
+    choose(dialog.list_combo, ready["big"])
+    choose(dialog.unit_combo, PeriodUnit.MINUTES)
+    dialog.value_spin.setValue(1)
+
+    qtbot.keyClicks(dialog.window_edit, "mon-fri 09:00-18:00")
+    dialog.zone_combo.setCurrentText("Europe/Berlin")
+    dialog.cap_day_spin.setValue(40)
+
+    # 40 leads from 09:00 on Monday and on Tuesday, the last 20 on Wednesday up to 09:19.
+    assert dialog.estimate_label.text() == (
+        "Estimated time to send 100 leads: 2 d 1 h, sending mon-fri 09:00-18:00 "
+        "Europe/Berlin, 40 a day"
+    )
+
+
+def test_an_offers_rules_are_shown_and_counted(qtbot, database, ready):
+    with database.writer() as session:
+        directory.set_offer_send_rules(
+            session,
+            ready["offer"],
+            SendRules(SendWindows.parse("daily 10:00-12:00", "Asia/Tokyo"), Caps(per_hour=30)),
+        )
+        session.commit()
+
+    dialog = rules_dialog(qtbot, database)
+    choose(dialog.list_combo, ready["small"])
+
+    assert dialog.offer_rules_label.text() == (
+        "The offer sends daily 10:00-12:00 Asia/Tokyo, 30 an hour."
+    )
+    assert dialog.zone_combo.currentText() == "Asia/Tokyo"
+    assert dialog.estimate_label.text() == (
+        "Estimated time to send 10 leads: 18 h 9 min, sending 10:00-12:00 Asia/Tokyo, 30 an hour"
+    )
+
+
+def test_a_wrong_window_is_explained_beside_it_and_creates_nothing(qtbot, database, ready):
+    dialog = rules_dialog(qtbot, database)
+    dialog.title_edit.setText("Night shift")
+    qtbot.keyClicks(dialog.window_edit, "weekdays 9 to 5")
+
+    click_apply(qtbot, dialog)
+
+    assert "is not a day" in message(dialog, "window")
+    assert dialog.estimate_label.text() == "Estimated time to send: correct the send rules."
+    assert distribution_count(database) == 0
+
+
+def test_spreading_over_the_window_picks_the_pace_and_keeps_the_rules(qtbot, database, ready):
+    dialog = rules_dialog(qtbot, database)
+    dialog.title_edit.setText("Office hours")
+    choose(dialog.list_combo, ready["big"])
+    dialog.window_edit.setText("mon-fri 09:00-18:00")
+    dialog.zone_combo.setCurrentText("Europe/Berlin")
+    dialog.cap_hour_spin.setValue(20)
+    dialog.spread_check.setChecked(True)
+    dialog.per_day_spin.setValue(100)
+
+    assert not dialog.value_spin.isEnabled()
+    with qtbot.waitSignal(dialog.accepted, timeout=1000):
+        click_apply(qtbot, dialog)
+
+    with database.session() as session:
+        created = session.get_one(Distribution, dialog.created_id)
+        # Nine open hours a day for 100 leads: one every 324 seconds.
+        assert (created.period_unit, created.period_value) == ("seconds", 324)
+        assert SendRules.from_json(created.send_rules) == SendRules(
+            SendWindows.parse("mon-fri 09:00-18:00", "Europe/Berlin"), Caps(per_hour=20)
+        )
