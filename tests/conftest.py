@@ -8,14 +8,20 @@ import tempfile
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 # Log files of the tests, and of the processes they start, stay out of the user's log folder.
 os.environ["XDG_STATE_HOME"] = tempfile.mkdtemp(prefix="leaddesk-test-state-")
+# No test, nor a process a test starts, reaches the keyring of the user running the tests.
+os.environ["PYTHON_KEYRING_BACKEND"] = "keyring.backends.fail.Keyring"
 
 from pathlib import Path
 
+import keyring
+import keyring.backend
+import keyring.backends.fail
+import keyring.errors
 import pytest
 
 from leaddesk.advertiser.sandbox import SandboxAdvertiser
 from leaddesk.core.lead_import import ImportResult, LeadRecord
-from leaddesk.services import directory, lead_lists
+from leaddesk.services import directory, lead_lists, offer_secrets
 from leaddesk.storage.database import open_database
 
 SAMPLES_DIR = Path(__file__).resolve().parents[1].parent / "shared" / "samples"
@@ -27,6 +33,53 @@ def samples_dir() -> Path:
     if not SAMPLES_DIR.is_dir():
         pytest.skip(f"sample lead files not found at {SAMPLES_DIR} (they sit beside the repo)")
     return SAMPLES_DIR
+
+
+class MemoryKeyring(keyring.backend.KeyringBackend):
+    """A keyring held in this process's memory; `fail_with` makes every call raise it."""
+
+    priority = 1
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.items: dict[tuple[str, str], str] = {}
+        self.fail_with: Exception | None = None
+
+    def _maybe_fail(self) -> None:
+        if self.fail_with is not None:
+            raise self.fail_with
+
+    def get_password(self, service: str, username: str) -> str | None:
+        self._maybe_fail()
+        return self.items.get((service, username))
+
+    def set_password(self, service: str, username: str, password: str) -> None:
+        self._maybe_fail()
+        self.items[(service, username)] = password
+
+    def delete_password(self, service: str, username: str) -> None:
+        self._maybe_fail()
+        if self.items.pop((service, username), None) is None:
+            raise keyring.errors.PasswordDeleteError(username)
+
+
+@pytest.fixture(autouse=True)
+def no_system_keyring():
+    """Every test starts with the fail keyring backend: as on a computer without a keyring."""
+    keyring.set_keyring(keyring.backends.fail.Keyring())
+    offer_secrets.clear_cache()
+    yield
+    keyring.set_keyring(keyring.backends.fail.Keyring())
+    offer_secrets.clear_cache()
+
+
+@pytest.fixture
+def memory_keyring() -> MemoryKeyring:
+    """A working keyring in memory, in place of the system's."""
+    backend = MemoryKeyring()
+    keyring.set_keyring(backend)
+    offer_secrets.clear_cache()
+    return backend
 
 
 @pytest.fixture

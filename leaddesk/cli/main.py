@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import getpass
 import json
 import os
 import signal
 import sys
 import threading
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 
@@ -21,6 +23,14 @@ from leaddesk.core.durations import format_duration
 from leaddesk.core.filters import DistributionFilter, SearchField
 from leaddesk.core.lead_fields import LEAD_FIELDS, recognise
 from leaddesk.core.lead_import import ReadOptions, preview_file
+from leaddesk.core.offer_config import (
+    AUTH_SECRET,
+    AuthKind,
+    BodyFormat,
+    Header,
+    Method,
+    OfferConfig,
+)
 from leaddesk.core.pacing import SendInterval
 from leaddesk.core.schedule import spread_interval
 from leaddesk.core.send_windows import SendWindows
@@ -35,6 +45,9 @@ from leaddesk.services import (
     integrity,
     lead_lists,
     list_export,
+    offer_secrets,
+    offer_sharing,
+    preset_choice,
     send_rules,
 )
 from leaddesk.services.send_rules import SendRules
@@ -84,11 +97,19 @@ def build_parser() -> argparse.ArgumentParser:
 
     offer = commands.add_parser("offer", help="manage offers")
     offer_commands = offer.add_subparsers(dest="offer_command", required=True)
-    offer_add = offer_commands.add_parser("add", help="add an offer")
-    offer_add.add_argument("name", metavar="NAME")
-    offer_add.add_argument("--url", required=True, help="the advertiser's endpoint")
-    offer_add.add_argument("--product", metavar="NAME")
-    _add_send_rule_options(offer_add)
+    _add_offer_parser(offer_commands)
+    offer_export = offer_commands.add_parser(
+        "export", help="write an offer's configuration as JSON, secrets left out"
+    )
+    offer_export.add_argument("name", metavar="NAME")
+    offer_export.add_argument(
+        "-o", "--out", metavar="FILE", help="the file to write (default: standard output)"
+    )
+    offer_import = offer_commands.add_parser(
+        "import", help="add an offer from a JSON file made by `offer export`"
+    )
+    offer_import.add_argument("file", metavar="FILE", help="the file, or - for standard input")
+    offer_import.add_argument("--name", metavar="NAME", help="the new offer's name")
 
     distribute = commands.add_parser("distribute", help="send a list to an offer")
     distribute.add_argument("--list", required=True, metavar="TITLE", dest="list_title")
@@ -155,6 +176,61 @@ def build_parser() -> argparse.ArgumentParser:
     sandbox.add_argument("--log", metavar="FILE")
     sandbox.add_argument("--latency", type=int, default=0, metavar="MS")
     return parser
+
+
+def _add_offer_parser(offer_commands) -> None:
+    add = offer_commands.add_parser("add", help="add an offer")
+    add.add_argument("name", metavar="NAME")
+    add.add_argument("--url", required=True, help="the advertiser's endpoint")
+    add.add_argument("--product", metavar="NAME")
+    add.add_argument(
+        "--preset",
+        metavar="NAME",
+        help="start from a preset: "
+        + ", ".join(f"'{preset.name}'" for preset in preset_choice.available_presets()),
+    )
+    add.add_argument("--method", choices=[method.value for method in Method], type=str.upper)
+    add.add_argument(
+        "--body",
+        choices=[body.value for body in BodyFormat],
+        help="send the fields as JSON, form-encoded or in the query string",
+    )
+    add.add_argument(
+        "--header",
+        action="append",
+        default=[],
+        metavar="'NAME: VALUE'",
+        dest="headers",
+        help="an extra header sent with every lead (repeatable)",
+    )
+    add.add_argument(
+        "--auth",
+        choices=[kind.value for kind in AuthKind],
+        help="header, query or body: an API key in that place; bearer: a token; basic: user "
+        "and password",
+    )
+    add.add_argument(
+        "--auth-name",
+        metavar="NAME",
+        help="the header or field carrying the API key, or the user name of basic auth",
+    )
+    secret = add.add_mutually_exclusive_group()
+    secret.add_argument(
+        "--secret",
+        action="store_true",
+        help="ask for the API key, token or password without showing it",
+    )
+    secret.add_argument(
+        "--secret-env",
+        metavar="VAR",
+        help="read the API key, token or password from this environment variable",
+    )
+    add.add_argument(
+        "--allow-http",
+        action="store_true",
+        help="allow plain http:// to another computer (leads then travel unencrypted)",
+    )
+    _add_send_rule_options(add)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -308,16 +384,134 @@ def _affiliate(database: Database, args: argparse.Namespace) -> int:
 
 
 def _offer(database: Database, args: argparse.Namespace) -> int:
+    return {"add": _offer_add, "export": _offer_export, "import": _offer_import}[
+        args.offer_command
+    ](database, args)
+
+
+def _offer_add(database: Database, args: argparse.Namespace) -> int:
+    config = _offer_config(args)
+    secret = _secret(args, config)
     with database.writer() as session:
         product_id = None
         if args.product:
             product_id = directory.get_or_create_product(session, args.product).id
         rules = _send_rules(args)
-        offer = directory.add_offer(session, args.name, args.url, product_id, send_rules=rules)
+        offer = directory.add_offer(
+            session, args.name, args.url, product_id, config, send_rules=rules
+        )
+        kept = offer_secrets.store(session, offer.id, AUTH_SECRET, secret) if secret else ""
         session.commit()
     print(f"Added offer '{offer.name}' (ID {offer.id}) sending to {offer.url}.")
     if not rules.empty:
         print(f"Sending {rules.describe()}.")
+    if kept:
+        print(f"Its secret is kept in {kept}.")
+    if kept == offer_secrets.IN_DATA_FILE:
+        print(NO_KEYRING_NOTE, file=sys.stderr)
+    if config.endpoint.auth is not AuthKind.NONE and not secret:
+        label = offer_secrets.secret_label(config, AUTH_SECRET)
+        print(
+            f"No secret was given: enter the {label} in the app (Directory, Offers, Edit) "
+            "before sending.",
+            file=sys.stderr,
+        )
+    return 0
+
+
+NO_KEYRING_NOTE = (
+    "Warning: this computer has no system keyring, so the secret is kept in the data file: "
+    "anyone who can read that file can read it."
+)
+
+
+def _offer_config(args: argparse.Namespace) -> OfferConfig:
+    """The configuration `offer add` was given: a preset's or the plain one, then the options."""
+    if args.preset:
+        config = preset_choice.preset_by_name(args.preset).config_for(args.url)
+    else:
+        config = OfferConfig.for_url(args.url)
+    endpoint = config.endpoint
+    given = {
+        "method": Method(args.method) if args.method else None,
+        "body_format": BodyFormat(args.body) if args.body else None,
+        "auth": AuthKind(args.auth) if args.auth else None,
+        "auth_name": args.auth_name,
+        "allow_plain_http": True if args.allow_http else None,
+    }
+    chosen = {key: value for key, value in given.items() if value is not None}
+    endpoint = replace(endpoint, **chosen)
+    if args.headers:
+        headers = tuple(_header(text) for text in args.headers)
+        endpoint = replace(endpoint, headers=endpoint.headers + headers)
+    return replace(config, endpoint=endpoint)
+
+
+def _header(text: str) -> Header:
+    name, sep, value = text.partition(":")
+    if not sep or not name.strip():
+        raise InputError(f"--header {text}: write it as 'Name: value', e.g. 'X-Source: web'.")
+    return Header(name.strip(), value.strip())
+
+
+def _secret(args: argparse.Namespace, config: OfferConfig) -> str:
+    """The secret of `offer add`, from the environment or typed unseen; never an argument."""
+    if not (args.secret or args.secret_env):
+        return ""
+    if config.endpoint.auth is AuthKind.NONE:
+        raise InputError("A secret needs an authentication: add --auth (and --auth-name).")
+    if args.secret_env:
+        value = os.environ.get(args.secret_env, "")
+        if not value:
+            raise InputError(f"The environment variable {args.secret_env} is not set or empty.")
+        return value
+    label = offer_secrets.secret_label(config, AUTH_SECRET)
+    value = getpass.getpass(f"{label}: ")
+    if not value:
+        raise InputError("No secret was typed; nothing was added.")
+    return value
+
+
+def _offer_export(database: Database, args: argparse.Namespace) -> int:
+    with database.session() as session:
+        offer = directory.offer_by_name(session, args.name)
+        data = offer_sharing.export_offer(session, offer.id)
+    text = offer_sharing.export_text(data)
+    if args.out:
+        path = Path(args.out).expanduser()
+        try:
+            path.write_text(text, encoding="utf-8")
+        except OSError as error:
+            raise InputError(f"Cannot write {path}: {error.strerror or error}.") from error
+        print(f"Exported offer '{data['name']}' to {path}.")
+    else:
+        sys.stdout.write(text)
+    left_out = [item["label"] for item in data["secrets_to_enter"]]
+    if left_out:
+        print(
+            f"Left out {len(left_out)} secret{'' if len(left_out) == 1 else 's'} the receiver "
+            f"must enter: {'; '.join(left_out)}.",
+            file=sys.stderr,
+        )
+    return 0
+
+
+def _offer_import(database: Database, args: argparse.Namespace) -> int:
+    if args.file == "-":
+        data = offer_sharing.parse_offer_text(sys.stdin.buffer.read(), "The standard input")
+    else:
+        data = offer_sharing.read_offer_file(Path(args.file).expanduser())
+    with database.writer() as session:
+        offer = offer_sharing.import_offer(session, data, args.name)
+        session.commit()
+        config = directory.offer_config(offer)
+    print(f"Imported offer '{offer.name}' (ID {offer.id}) sending to {offer.url}.")
+    labels = [offer_secrets.secret_label(config, name) for name in config.secret_names()]
+    if labels:
+        print(
+            f"Enter its secrets in the app (Directory, Offers, Edit) before sending: "
+            f"{'; '.join(labels)}."
+        )
     return 0
 
 

@@ -3,18 +3,22 @@
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable
+from pathlib import Path
 
 from PySide6.QtCore import Signal, Slot
 from PySide6.QtWidgets import (
-    QComboBox,
     QDialog,
     QDialogButtonBox,
+    QFileDialog,
     QFormLayout,
     QGroupBox,
     QHBoxLayout,
+    QInputDialog,
     QLabel,
     QLineEdit,
+    QMessageBox,
     QPushButton,
     QTableView,
     QVBoxLayout,
@@ -22,10 +26,11 @@ from PySide6.QtWidgets import (
 )
 
 from leaddesk.core.clock import to_local
-from leaddesk.errors import LeadDeskError
-from leaddesk.services import directory
+from leaddesk.errors import InputError, LeadDeskError
+from leaddesk.services import directory, offer_secrets, offer_sharing
 from leaddesk.storage.database import Database
 from leaddesk.storage.models import Affiliate, Offer, Product
+from leaddesk.ui.offer_editor import OfferEditor
 from leaddesk.ui.simple_table import (
     PlainRow,
     PlainTableModel,
@@ -38,10 +43,9 @@ log = logging.getLogger(__name__)
 
 NAMED_HEADERS = ("Name", "Added")
 OFFER_HEADERS = ("Name", "Product", "Advertiser endpoint")
+OFFER_FILES = "Offer files (*.json);;All files (*)"
 DATE_FORMAT = "%Y-%m-%d"
-NO_PRODUCT = "(no product)"
 ERROR_STYLE = "color: #b3261e;"
-URL_PLACEHOLDER = "https://api.example.com/leads"
 
 
 def _error_label() -> QLabel:
@@ -101,71 +105,28 @@ class NameDialog(QDialog):
         super().accept()
 
 
-class OfferDialog(QDialog):
-    """Asks an offer's name, product and endpoint, each problem shown under its field."""
-
-    def __init__(
-        self,
-        window_title: str,
-        products: list[tuple[int, str]],
-        save: Callable[[str, str, int | None], int],
-        name: str = "",
-        url: str = "",
-        product_id: int | None = None,
-        parent: QWidget | None = None,
-    ) -> None:
-        super().__init__(parent)
-        self.setWindowTitle(window_title)
-        self._save = save
-        self.saved_id: int | None = None
-        self.name_edit = QLineEdit(name)
-        self.product_combo = QComboBox()
-        self.product_combo.addItem(NO_PRODUCT, None)
-        for each_id, each_name in products:
-            self.product_combo.addItem(each_name, each_id)
-        self.product_combo.setCurrentIndex(max(self.product_combo.findData(product_id), 0))
-        self.url_edit = QLineEdit(url)
-        self.url_edit.setPlaceholderText(URL_PLACEHOLDER)
-        self.name_error = _error_label()
-        self.url_error = _error_label()
-        buttons = _ok_cancel()
-        buttons.accepted.connect(self.accept)
-        buttons.rejected.connect(self.reject)
-
-        form = QFormLayout()
-        form.addRow("Offer name:", self.name_edit)
-        form.addRow("", self.name_error)
-        form.addRow("Product:", self.product_combo)
-        form.addRow("Advertiser endpoint:", self.url_edit)
-        form.addRow("", self.url_error)
-        layout = QVBoxLayout(self)
-        layout.addLayout(form)
-        layout.addWidget(buttons)
-        self.setMinimumWidth(520)
-
-    def accept(self) -> None:
-        name_problem = _problem(lambda: directory.clean_name(self.name_edit.text(), "offer"))
-        url_problem = _problem(lambda: directory.check_url(self.url_edit.text()))
-        _show_error(self.name_error, name_problem)
-        _show_error(self.url_error, url_problem)
-        if name_problem or url_problem:
-            return
-        try:
-            self.saved_id = self._save(
-                self.name_edit.text(), self.url_edit.text(), self.product_combo.currentData()
-            )
-        except LeadDeskError as error:
-            _show_error(self.name_error, str(error))
-            return
-        super().accept()
+def imported_text(offer_name: str, secrets: list[str]) -> str:
+    text = f"The offer '{offer_name}' was added."
+    if secrets:
+        text += " Enter its secrets with Edit… before sending: " + "; ".join(secrets) + "."
+    return text
 
 
-def _problem(check: Callable[[], object]) -> str:
-    try:
-        check()
-    except LeadDeskError as error:
-        return str(error)
-    return ""
+def exported_text(offer_name: str, path: str, left_out: list[str]) -> str:
+    text = f"The offer '{offer_name}' was exported to {path}."
+    if left_out:
+        text += (
+            " Its secrets were left out; whoever imports it enters them: "
+            + "; ".join(left_out)
+            + "."
+        )
+    return text
+
+
+def offer_file_name(offer_name: str) -> str:
+    """A file name for an exported offer: its name with only safe characters."""
+    safe = re.sub(r"[^\w.-]+", "-", offer_name).strip("-.") or "offer"
+    return f"{safe}{offer_sharing.FILE_SUFFIX}"
 
 
 def _added(moment) -> str:
@@ -173,31 +134,43 @@ def _added(moment) -> str:
 
 
 class _Section(QGroupBox):
-    """A titled table with an Add and an Edit button under it."""
+    """A titled table with an Add and an Edit button under it, and any more it is given."""
 
     def __init__(self, title: str, model: PlainTableModel, edit_text: str) -> None:
         super().__init__(title)
         self.table: QTableView = make_table_view(model)
         self.add_button = QPushButton("Add…")
         self.edit_button = QPushButton(edit_text)
-        self.edit_button.setEnabled(False)
-        self.table.selectionModel().selectionChanged.connect(self._update_buttons)
+        self._for_selected = [self.edit_button]
+        self.table.selectionModel().selectionChanged.connect(self.update_buttons)
         self.table.doubleClicked.connect(self.edit_button.click)
 
-        buttons = QHBoxLayout()
-        buttons.addWidget(self.add_button)
-        buttons.addWidget(self.edit_button)
-        buttons.addStretch(1)
+        self._buttons = QHBoxLayout()
+        self._buttons.addWidget(self.add_button)
+        self._buttons.addWidget(self.edit_button)
+        self._buttons.addStretch(1)
         layout = QVBoxLayout(self)
         layout.addWidget(self.table, 1)
-        layout.addLayout(buttons)
+        layout.addLayout(self._buttons)
+        self.update_buttons()
+
+    def add_extra_button(self, text: str, for_selected: bool = False) -> QPushButton:
+        """One more button at the right; one `for_selected` is enabled only with a selection."""
+        button = QPushButton(text)
+        self._buttons.addWidget(button)
+        if for_selected:
+            self._for_selected.append(button)
+        self.update_buttons()
+        return button
 
     def selected_id(self) -> int | None:
         return selected_id(self.table)
 
     @Slot()
-    def _update_buttons(self) -> None:
-        self.edit_button.setEnabled(self.selected_id() is not None)
+    def update_buttons(self) -> None:
+        chosen = self.selected_id() is not None
+        for button in self._for_selected:
+            button.setEnabled(chosen)
 
 
 class DirectoryPage(QWidget):
@@ -222,6 +195,10 @@ class DirectoryPage(QWidget):
         self.products.edit_button.clicked.connect(self._rename_product)
         self.offers.add_button.clicked.connect(self._add_offer)
         self.offers.edit_button.clicked.connect(self._edit_offer)
+        self.import_button = self.offers.add_extra_button("Import…")
+        self.export_button = self.offers.add_extra_button("Export…", for_selected=True)
+        self.import_button.clicked.connect(self._import_offer)
+        self.export_button.clicked.connect(self._export_offer)
 
         layout = QHBoxLayout(self)
         layout.addWidget(self.affiliates, 1)
@@ -254,7 +231,7 @@ class DirectoryPage(QWidget):
             chosen = section.selected_id()
             section.table.model().set_rows(rows)
             select_id(section.table, chosen)
-            section.edit_button.setEnabled(section.selected_id() is not None)
+            section.update_buttons()
 
     # Saving --------------------------------------------------------------------------------
 
@@ -281,16 +258,26 @@ class DirectoryPage(QWidget):
         self._saved(self.products, saved_id)
         return saved_id
 
-    def save_offer(self, offer_id: int | None, name: str, url: str, product_id: int | None) -> int:
+    def import_offer_file(self, path: Path, name: str | None = None) -> tuple[int, list[str]]:
+        """Add the offer exported to `path`; returns its id and the secrets it still needs."""
+        data = offer_sharing.read_offer_file(path)
         with self._database.writer() as session:
-            if offer_id is None:
-                offer = directory.add_offer(session, name, url, product_id)
-            else:
-                offer = directory.update_offer(session, offer_id, name, url, product_id)
+            offer = offer_sharing.import_offer(session, data, name)
             session.commit()
+            config = directory.offer_config(offer)
             saved_id = offer.id
         self._saved(self.offers, saved_id)
-        return saved_id
+        return saved_id, [offer_secrets.secret_label(config, n) for n in config.secret_names()]
+
+    def export_offer_file(self, offer_id: int, path: Path) -> list[str]:
+        """Write the offer to `path`, secrets left out; returns those left out, by label."""
+        with self._database.session() as session:
+            data = offer_sharing.export_offer(session, offer_id)
+        try:
+            path.write_text(offer_sharing.export_text(data), encoding="utf-8")
+        except OSError as error:
+            raise InputError(f"Cannot write {path}: {error.strerror or error}.") from error
+        return [item["label"] for item in data["secrets_to_enter"]]
 
     def _saved(self, section: _Section, saved_id: int) -> None:
         self.refresh()
@@ -321,24 +308,15 @@ class DirectoryPage(QWidget):
             title, f"{what.capitalize()} name:", name, lambda text: save(row_id, text), self
         )
 
-    def offer_dialog(self, offer_id: int | None = None) -> OfferDialog:
-        if offer_id is None:
-            return OfferDialog("Add offer", self._products, self._new_offer, parent=self)
-        with self._database.session() as session:
-            offer = session.get_one(Offer, offer_id)
-            name, url, product_id = offer.name, offer.url, offer.product_id
-        return OfferDialog(
-            "Edit offer",
-            self._products,
-            lambda n, u, p: self.save_offer(offer_id, n, u, p),
-            name=name,
-            url=url,
-            product_id=product_id,
-            parent=self,
-        )
+    def offer_dialog(self, offer_id: int | None = None) -> OfferEditor:
+        """The offer editor, for a new offer (no id) or the one given."""
+        editor = OfferEditor(self._database, offer_id, self)
+        editor.saved.connect(self._offer_saved)
+        return editor
 
-    def _new_offer(self, name: str, url: str, product_id: int | None) -> int:
-        return self.save_offer(None, name, url, product_id)
+    @Slot(int)
+    def _offer_saved(self, offer_id: int) -> None:
+        self._saved(self.offers, offer_id)
 
     @Slot()
     def _add_affiliate(self) -> None:
@@ -362,7 +340,58 @@ class DirectoryPage(QWidget):
 
     @Slot()
     def _edit_offer(self) -> None:
-        self._open_for_selected(self.offers, self.offer_dialog)
+        offer_id = self.offers.selected_id()
+        if offer_id is None:
+            return
+        try:
+            editor = self.offer_dialog(offer_id)
+        except LeadDeskError as error:
+            # A configuration that no longer reads (edited by hand, say) is said, not a crash.
+            QMessageBox.warning(self, "Edit offer", str(error))
+            return
+        editor.exec()
+
+    @Slot()
+    def _import_offer(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Import offer", "", OFFER_FILES)
+        if not path:
+            return
+        name = None
+        while True:
+            try:
+                offer_id, secrets = self.import_offer_file(Path(path), name)
+            except offer_sharing.OfferNameTaken as error:
+                name, chosen = QInputDialog.getText(
+                    self, "Import offer", f"{error}\n\nName of the imported offer:"
+                )
+                if not chosen:
+                    return
+                continue
+            except LeadDeskError as error:
+                QMessageBox.warning(self, "Import offer", str(error))
+                return
+            break
+        with self._database.session() as session:
+            offer_name = session.get_one(Offer, offer_id).name
+        QMessageBox.information(self, "Import offer", imported_text(offer_name, secrets))
+
+    @Slot()
+    def _export_offer(self) -> None:
+        offer_id = self.offers.selected_id()
+        if offer_id is None:
+            return
+        offer_name = self.offers_model.cell_text(self.offers_model.row_of_id(offer_id), 0)
+        path, _ = QFileDialog.getSaveFileName(
+            self, "Export offer", offer_file_name(offer_name), OFFER_FILES
+        )
+        if not path:
+            return
+        try:
+            left_out = self.export_offer_file(offer_id, Path(path))
+        except LeadDeskError as error:
+            QMessageBox.warning(self, "Export offer", str(error))
+            return
+        QMessageBox.information(self, "Export offer", exported_text(offer_name, path, left_out))
 
     @staticmethod
     def _open_for_selected(section, make_dialog) -> None:
