@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from leaddesk.core.offer_config import CONFIG_VERSION, OfferConfig
 from leaddesk.errors import InputError
 from leaddesk.services import directory, offer_secrets
+from leaddesk.services.send_rules import SendRules
 from leaddesk.storage.models import Offer
 
 FORMAT = "leaddesk-offer"
@@ -34,6 +35,7 @@ def export_offer(session: Session, offer_id: int) -> dict[str, Any]:
         "name": offer.name,
         "product": offer.product.name if offer.product else None,
         "config": config.to_json(),
+        "send_rules": SendRules.from_json(offer.send_rules).to_json(),
         "secrets_to_enter": [
             {"name": name, "label": offer_secrets.secret_label(config, name)}
             for name in config.secret_names()
@@ -110,7 +112,11 @@ def import_offer(session: Session, data: Any, name: str | None = None) -> Offer:
             f"There is already an offer named '{chosen}'. Import this one under another name."
         )
     url = directory.check_url(config.endpoint.url)
+    try:
+        rules = SendRules.from_json(data.get("send_rules"))
+    except (InputError, TypeError, AttributeError) as error:
+        raise InputError(f"The offer's send windows or caps cannot be used: {error}") from error
     product_id = None
     if product_name:
         product_id = directory.get_or_create_product(session, product_name).id
-    return directory.add_offer(session, chosen, url, product_id, config)
+    return directory.add_offer(session, chosen, url, product_id, config, send_rules=rules)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from datetime import datetime
-from zoneinfo import available_timezones
 
 from PySide6.QtCore import Qt, Slot
 from PySide6.QtWidgets import (
@@ -33,7 +32,7 @@ from leaddesk.core.durations import format_duration
 from leaddesk.core.pacing import MAX_INTERVAL_S, PeriodUnit, SendInterval, estimated_total_seconds
 from leaddesk.core.schedule import spread_interval
 from leaddesk.core.send_windows import SendWindows
-from leaddesk.core.time_zones import DEFAULT_TIME_ZONE, parse_time_zone
+from leaddesk.core.time_zones import parse_time_zone
 from leaddesk.errors import InputError, LeadDeskError
 from leaddesk.services.directory import all_of
 from leaddesk.services.distributions import (
@@ -47,6 +46,7 @@ from leaddesk.services.lead_lists import list_summaries
 from leaddesk.services.send_rules import EffectiveRules, SendRules, effective_rules
 from leaddesk.storage.database import Database
 from leaddesk.storage.models import Affiliate, Offer
+from leaddesk.ui.send_rule_widgets import CAP_MAX, cap_spin, time_zone_combo
 
 log = logging.getLogger(__name__)
 
@@ -56,7 +56,6 @@ DEFAULT_UNIT = PeriodUnit.MINUTES
 NO_LISTS = "Import a lead list first on the Lead lists page."
 NO_AFFILIATES = "Add an affiliate first on the Directory page."
 NO_OFFERS = "Add an offer first on the Directory page."
-CAP_MAX = 1_000_000
 DEFAULT_PER_DAY = 100
 BUSY = "The data file is busy, so the distribution was not created. Try again in a moment."
 
@@ -126,9 +125,9 @@ class CreateDistributionDialog(QDialog):
         self.offer_rules_label.setWordWrap(True)
         self.window_edit = QLineEdit()
         self.window_edit.setPlaceholderText("the offer's, or any time; e.g. mon-fri 09:00-18:00")
-        self.zone_combo = _time_zone_combo()
-        self.cap_day_spin = _cap_spin("no daily cap", " a day")
-        self.cap_hour_spin = _cap_spin("no hourly cap", " an hour")
+        self.zone_combo = time_zone_combo()
+        self.cap_day_spin = cap_spin("no daily cap", " a day")
+        self.cap_hour_spin = cap_spin("no hourly cap", " an hour")
         self.spread_check = QCheckBox("Spread over the send window instead:")
         self.per_day_spin = QSpinBox()
         self.per_day_spin.setRange(1, CAP_MAX)
@@ -464,28 +463,6 @@ class CreateDistributionDialog(QDialog):
         for name in ("title", "lead_list", "affiliate", "offer"):
             self.show_error(name, problems.get(name, ""))
         self._show_missing_choices()
-
-
-def _cap_spin(none_text: str, suffix: str) -> QSpinBox:
-    """A count of leads where 0 reads as no cap at all."""
-    spin = QSpinBox()
-    spin.setRange(0, CAP_MAX)
-    spin.setSpecialValueText(none_text)
-    spin.setSuffix(suffix)
-    return spin
-
-
-def _time_zone_combo() -> QComboBox:
-    """Every IANA time zone, typed or chosen; typing finds a zone by any part of its name."""
-    combo = QComboBox()
-    combo.setEditable(True)
-    combo.addItems(sorted(available_timezones()))
-    combo.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
-    completer = combo.completer()
-    completer.setFilterMode(Qt.MatchFlag.MatchContains)
-    completer.setCompletionMode(completer.CompletionMode.PopupCompletion)
-    combo.setCurrentText(DEFAULT_TIME_ZONE)
-    return combo
 
 
 def _fill(combo: QComboBox, choices: list[tuple[int, str]], placeholder: str) -> None:

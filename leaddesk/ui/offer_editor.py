@@ -31,6 +31,7 @@ from PySide6.QtWidgets import (
 )
 from sqlalchemy.exc import OperationalError
 
+from leaddesk.core.caps import Caps, parse_country_caps
 from leaddesk.core.offer_config import (
     AUTH_SECRET,
     MAX_TIMEOUT_S,
@@ -44,9 +45,12 @@ from leaddesk.core.offer_config import (
     header_secret,
     is_local_host,
 )
-from leaddesk.errors import LeadDeskError
+from leaddesk.core.send_windows import SendWindows
+from leaddesk.core.time_zones import parse_time_zone
+from leaddesk.errors import InputError, LeadDeskError
 from leaddesk.services import directory, offer_secrets
 from leaddesk.services.preset_choice import available_presets, preset_by_name
+from leaddesk.services.send_rules import SendRules
 from leaddesk.storage.database import Database
 from leaddesk.storage.models import Offer, Product
 from leaddesk.ui.offer_tables import (
@@ -55,6 +59,7 @@ from leaddesk.ui.offer_tables import (
     FieldsTable,
     HeadersTable,
 )
+from leaddesk.ui.send_rule_widgets import cap_spin, time_zone_combo
 
 log = logging.getLogger(__name__)
 
@@ -76,7 +81,7 @@ EDITOR_WIDTH = 1040
 EDITOR_HEIGHT = 760
 BUSY = "The data file is busy, so the offer was not saved. Try again in a moment."
 
-ENDPOINT_TAB, FIELDS_TAB, ANSWERS_TAB, TEST_TAB = range(4)
+ENDPOINT_TAB, FIELDS_TAB, ANSWERS_TAB, WHEN_TAB, TEST_TAB = range(5)
 
 PLAIN_HTTP_WHY = (
     "Leads are personal data: over plain http:// anyone on the way can read and change them. "
@@ -104,6 +109,14 @@ ANSWERS_NOTE = (
     "Status codes are written as 200-299 or 400,422. A JSON path is dotted, with list positions "
     "as numbers: data.lead.id, errors.0.message. Texts match regardless of case; separate "
     "alternatives with |. Empty means not used."
+)
+WHEN_NOTE = (
+    "When the advertiser takes leads, on its own clock. Every distribution to this offer "
+    "keeps these rules; one may set its own window, and caps of its own beside these."
+)
+CAPS_NOTE = (
+    "Caps count every lead sent to this offer, by all its distributions together; a day and "
+    "an hour are the advertiser's. Leave a cap at its lowest to have none."
 )
 TEST_PLACEHOLDER = "Sending a test lead to this offer will be possible here."
 
@@ -167,6 +180,8 @@ PLACE_TABS = {
     "fields": FIELDS_TAB,
     "password": FIELDS_TAB,
     "answers": ANSWERS_TAB,
+    "window": WHEN_TAB,
+    "caps": WHEN_TAB,
     "name": -1,
     "general": -1,
 }
@@ -270,6 +285,7 @@ class OfferEditor(QDialog):
         self.name_edit.setText(name)
         _select(self.product_combo, product_id)
         self.set_config(config)
+        self.set_send_rules(self._loaded_rules)
         self._baseline = self.config()
         self._connect_changes()
         self.setMinimumSize(EDITOR_MIN_WIDTH, EDITOR_MIN_HEIGHT)
@@ -279,8 +295,10 @@ class OfferEditor(QDialog):
         with self._database.session() as session:
             products = [(p.id, p.name) for p in directory.all_of(session, Product)]
             if offer_id is None:
+                self._loaded_rules = SendRules()
                 return OfferConfig(), "", None, products, set()
             offer = session.get_one(Offer, offer_id)
+            self._loaded_rules = SendRules.from_json(offer.send_rules)
             config = directory.offer_config(offer)
             stored = offer_secrets.stored_names(session, offer_id, config.secret_names())
             return config, offer.name, offer.product_id, products, stored
@@ -301,6 +319,7 @@ class OfferEditor(QDialog):
         self.tabs.addTab(_scrolling(self._build_endpoint_tab()), "Endpoint")
         self.tabs.addTab(_scrolling(self._build_fields_tab()), "Fields")
         self.tabs.addTab(_scrolling(self._build_answers_tab()), "Answers")
+        self.tabs.addTab(_scrolling(self._build_when_tab()), "When")
         self.tabs.addTab(self._build_test_tab(), "Test")
         self.errors["general"] = _error_label()
         buttons = QDialogButtonBox(
@@ -488,6 +507,66 @@ class OfferEditor(QDialog):
         layout.addWidget(self._error("answers"))
         layout.addStretch(1)
         return page
+
+    def _build_when_tab(self) -> QWidget:
+        """When the advertiser takes leads, on its own clock, and how many."""
+        self.window_edit = QLineEdit()
+        self.window_edit.setPlaceholderText("any time; e.g. mon-fri 09:00-18:00; sat 10:00-14:00")
+        self.zone_combo = time_zone_combo()
+        self.cap_hour_spin = cap_spin("no hourly cap", " an hour")
+        self.cap_day_spin = cap_spin("no daily cap", " a day")
+        self.cap_total_spin = cap_spin("no total cap", " in total")
+        self.cap_country_edit = QLineEdit()
+        self.cap_country_edit.setPlaceholderText("DE:50, AT:20 (a day per country)")
+        page = QWidget()
+        form = QFormLayout(page)
+        form.addRow(_label(WHEN_NOTE))
+        form.addRow("Send window:", self.window_edit)
+        form.addRow("", self._error("window"))
+        form.addRow("Time zone:", self.zone_combo)
+        form.addRow("Per hour:", _left(self.cap_hour_spin))
+        form.addRow("Per day:", _left(self.cap_day_spin))
+        form.addRow("In total:", _left(self.cap_total_spin))
+        form.addRow("Per country:", self.cap_country_edit)
+        form.addRow("", self._error("caps"))
+        form.addRow(_label(CAPS_NOTE))
+        return page
+
+    def send_rules(self) -> SendRules:
+        """The windows and caps the form gives; InputError names what is wrong."""
+        zone = parse_time_zone(self.zone_combo.currentText())
+        return SendRules(
+            SendWindows.parse(self.window_edit.text(), zone),
+            Caps(
+                per_hour=self.cap_hour_spin.value() or None,
+                per_day=self.cap_day_spin.value() or None,
+                total=self.cap_total_spin.value() or None,
+                per_country_day=parse_country_caps(self.cap_country_edit.text()),
+            ),
+        )
+
+    def set_send_rules(self, rules: SendRules) -> None:
+        self.window_edit.setText(rules.windows.describe())
+        self.zone_combo.setCurrentText(rules.windows.time_zone)
+        self.cap_hour_spin.setValue(rules.caps.per_hour or 0)
+        self.cap_day_spin.setValue(rules.caps.per_day or 0)
+        self.cap_total_spin.setValue(rules.caps.total or 0)
+        self.cap_country_edit.setText(
+            ", ".join(f"{code}:{cap}" for code, cap in rules.caps.per_country_day.items())
+        )
+
+    def _send_rule_problems(self) -> dict[str, list[str]]:
+        found: dict[str, list[str]] = {"window": [], "caps": []}
+        try:
+            zone = parse_time_zone(self.zone_combo.currentText())
+            SendWindows.parse(self.window_edit.text(), zone)
+        except InputError as error:
+            found["window"].append(str(error))
+        try:
+            parse_country_caps(self.cap_country_edit.text())
+        except InputError as error:
+            found["caps"].append(str(error))
+        return found
 
     def _build_test_tab(self) -> QWidget:
         """The place for sending a test lead, kept empty until requests can be built."""
@@ -694,6 +773,8 @@ class OfferEditor(QDialog):
             place = problem_place(message)
             if not (place == "url" and found["url"]):
                 found[place].append(message)
+        for place, messages in self._send_rule_problems().items():
+            found[place].extend(messages)
         for place, label in self.errors.items():
             _show(label, found[place])
         self._mark_tabs({PLACE_TABS[place] for place, messages in found.items() if messages})
@@ -738,6 +819,7 @@ class OfferEditor(QDialog):
                 offer = directory.update_offer(
                     session, self._offer_id, name, url, product_id, config
                 )
+            directory.set_offer_send_rules(session, offer.id, self.send_rules())
             expected = offer_secrets.where_kept()
             for secret_name, value in self.typed_secrets().items():
                 kept = offer_secrets.store(session, offer.id, secret_name, value)

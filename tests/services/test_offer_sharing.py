@@ -8,6 +8,7 @@ import logging
 
 import pytest
 
+from leaddesk.core.caps import Caps
 from leaddesk.core.offer_config import (
     AUTH_SECRET,
     AuthKind,
@@ -23,8 +24,10 @@ from leaddesk.core.offer_config import (
     Transform,
     header_secret,
 )
+from leaddesk.core.send_windows import SendWindows
 from leaddesk.errors import InputError
 from leaddesk.services import directory, offer_secrets, offer_sharing
+from leaddesk.services.send_rules import SendRules
 from leaddesk.storage.database import open_database
 from leaddesk.storage.models import Offer, Product
 
@@ -58,12 +61,22 @@ FULL_CONFIG = OfferConfig(
 )
 
 
+OFFICE_HOURS = SendRules(
+    SendWindows.parse("mon-fri 09:00-18:00", "Europe/Berlin"), Caps(per_day=200)
+)
+
+
 @pytest.fixture
 def offer_id(database) -> int:
     with database.writer() as session:
         product = directory.add_product(session, "Energy")
         offer = directory.add_offer(
-            session, "Solar", FULL_CONFIG.endpoint.url, product.id, FULL_CONFIG
+            session,
+            "Solar",
+            FULL_CONFIG.endpoint.url,
+            product.id,
+            FULL_CONFIG,
+            send_rules=OFFICE_HOURS,
         )
         offer_secrets.store(session, offer.id, AUTH_SECRET, API_KEY)
         offer_secrets.store(session, offer.id, header_secret("X-Token"), HEADER_TOKEN)
@@ -106,6 +119,7 @@ def test_an_export_imports_on_another_data_file_with_an_equal_config(
         offer = session.get_one(Offer, imported_id)
         assert offer.name == "Solar" and offer.product.name == "Energy"
         assert directory.offer_config(offer) == FULL_CONFIG
+        assert SendRules.from_json(offer.send_rules) == OFFICE_HOURS
         assert offer_secrets.load(session, imported_id, FULL_CONFIG.secret_names()) == {}
     assert API_KEY not in caplog.text and HEADER_TOKEN not in caplog.text
 

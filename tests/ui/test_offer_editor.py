@@ -10,6 +10,7 @@ import pytest
 from PySide6.QtWidgets import QDialog, QFileDialog, QMessageBox
 from sqlalchemy import select
 
+from leaddesk.core.caps import Caps
 from leaddesk.core.offer_config import (
     AUTH_SECRET,
     AuthKind,
@@ -25,8 +26,10 @@ from leaddesk.core.offer_config import (
     Transform,
     header_secret,
 )
+from leaddesk.core.send_windows import SendWindows
 from leaddesk.services import directory, offer_secrets, offer_sharing
 from leaddesk.services.preset_choice import available_presets
+from leaddesk.services.send_rules import SendRules
 from leaddesk.storage.models import Offer, OfferSecret
 from leaddesk.ui.offer_editor import (
     ANSWERS_TAB,
@@ -35,6 +38,7 @@ from leaddesk.ui.offer_editor import (
     IN_DATA_FILE_TEXT,
     IN_KEYRING_TEXT,
     KEYRING_FAILED_TEXT,
+    WHEN_TAB,
     OfferEditor,
     problem_place,
 )
@@ -362,8 +366,8 @@ def test_the_fields_tab_says_what_no_rows_mean_and_moves_rows(open_editor):
 
 def test_the_test_tab_is_a_place_kept_for_sending_a_test_lead(open_editor):
     editor = open_editor()
-    assert editor.tabs.tabText(3) == "Test"
-    assert editor.tabs.widget(3) is editor.test_panel
+    assert editor.tabs.tabText(4) == "Test"
+    assert editor.tabs.widget(4) is editor.test_panel
     assert editor.test_layout.count() == 2
 
 
@@ -414,3 +418,50 @@ def test_a_keyring_failing_on_save_keeps_the_secret_in_the_data_file_and_says_so
     with database.session() as session:
         assert [r.value for r in session.scalars(select(OfferSecret))] == [PASSWORD]
     assert "KeyringLocked" in caplog.text and PASSWORD not in caplog.text
+
+
+# When the advertiser takes leads ---------------------------------------------------------
+
+
+def test_the_when_tab_is_saved_and_read_back(open_editor, database):
+    editor = open_editor()
+    editor.name_edit.setText("Solar DE")
+    editor.url_edit.setText("https://api.example.com/leads")
+    editor.window_edit.setText("mon-fri 09:00-12:00,13:00-18:00; sat 10:00-14:00")
+    editor.zone_combo.setCurrentText("Europe/Berlin")
+    editor.cap_hour_spin.setValue(30)
+    editor.cap_day_spin.setValue(200)
+    editor.cap_total_spin.setValue(5000)
+    editor.cap_country_edit.setText("de:50, Austria:20")
+    editor.accept()
+    assert editor.result() == QDialog.DialogCode.Accepted
+
+    with database.session() as session:
+        stored = SendRules.from_json(session.get_one(Offer, editor.saved_id).send_rules)
+    assert stored == SendRules(
+        SendWindows.parse("mon-fri 09:00-12:00,13:00-18:00; sat 10:00-14:00", "Europe/Berlin"),
+        Caps(per_hour=30, per_day=200, total=5000, per_country_day={"DE": 50, "AT": 20}),
+    )
+
+    again = open_editor(editor.saved_id)
+    assert again.window_edit.text() == "mon-fri 09:00-12:00,13:00-18:00; sat 10:00-14:00"
+    assert again.zone_combo.currentText() == "Europe/Berlin"
+    assert (again.cap_hour_spin.value(), again.cap_day_spin.value()) == (30, 200)
+    assert again.cap_total_spin.value() == 5000
+    assert again.cap_country_edit.text() == "AT:20, DE:50"
+
+
+def test_a_wrong_window_or_country_cap_is_shown_on_the_when_tab(open_editor, database):
+    editor = open_editor()
+    editor.name_edit.setText("Solar DE")
+    editor.url_edit.setText("https://api.example.com/leads")
+    editor.window_edit.setText("mon-fri 9 to 5")
+    editor.cap_country_edit.setText("DE=50")
+    editor.accept()
+
+    assert editor.result() != QDialog.DialogCode.Accepted
+    assert editor.tabs.currentIndex() == WHEN_TAB
+    assert editor.errors["window"].isVisibleTo(editor)
+    assert editor.errors["caps"].isVisibleTo(editor)
+    with database.session() as session:
+        assert directory.all_of(session, Offer) == []
