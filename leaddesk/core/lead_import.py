@@ -166,6 +166,8 @@ COUNTRY_NAME_ALIASES = {
     "korea": "KR",
     "kosovo": "XK",
 }
+# Codes the phone-number library's country names leave out.
+ENGLISH_NAMES_MISSING = {"XK": "Kosovo"}
 
 _PHONE_EXTENSION = re.compile(r"\s*(?:x|ext\.?|extension|#)\s*(\d{1,7})\s*$", re.IGNORECASE)
 _PHONE_CHARS = re.compile(r"\+?[\d\s().\-/]+")
@@ -1080,6 +1082,16 @@ def country_code(text: str) -> str:
     if letters in ALPHA3_TO_ALPHA2:
         return ALPHA3_TO_ALPHA2[letters]
     return _country_names().get(name_key(text), "")
+
+
+def country_name(code: str) -> str:
+    """The English name of an ISO 3166 alpha-2 code ("DE" -> "Germany"), else ""."""
+    names = _locale_data().get(code.strip().upper(), {})
+    name = names.get("en", "")
+    if name.startswith("*"):
+        # A pointer to the name given for another language.
+        name = names.get(name[1:], "")
+    return name or ENGLISH_NAMES_MISSING.get(code.strip().upper(), "")
 
 
 @cache

@@ -26,6 +26,10 @@ HEADER_NAME = re.compile(r"^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,100}$")
 STATUS_LIST = re.compile(r"^\s*(\d{3}(\s*-\s*\d{3})?)(\s*,\s*\d{3}(\s*-\s*\d{3})?)*\s*$")
 LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 PROXY_SCHEMES = frozenset({"http", "https", "socks5", "socks5h"})
+# A template is plain text with `{name}` placeholders; a name is a lead field, a custom field
+# whose name is written this way, or affiliate_id / affiliate_name. Nothing else is read.
+TEMPLATE_PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
+TEMPLATE_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,99}$")
 
 # The name under which an offer's authentication secret is kept.
 AUTH_SECRET = "auth"
@@ -181,6 +185,10 @@ class ResponseRules:
     duplicate_text: str = "duplicate|already exists|already registered"
     invalid_statuses: str = "400,422"
     denied_statuses: str = "401,403"
+    # Texts that mark a refusal as denied or as invalid data when its status does not say so
+    # (a 200 with `"success": false`, say); denied is looked for first.
+    invalid_text: str = ""
+    denied_text: str = ""
     lead_id_path: str = ""
     autologin_path: str = ""
     reason_path: str = ""
@@ -322,6 +330,22 @@ def _field_problems(rules: tuple[FieldRule, ...]) -> list[str]:
         seen.add(rule.name)
         if rule.source in (SourceKind.FIELD, SourceKind.TEMPLATE) and not rule.value.strip():
             found.append(f"Choose what the field '{rule.name}' takes from the lead.")
+        elif rule.source is SourceKind.TEMPLATE:
+            found += template_problems(rule.name, rule.value)
+    return found
+
+
+def template_problems(field_name: str, template: str) -> list[str]:
+    """What is wrong with the `{name}` placeholders of one field's template."""
+    found = [
+        f"'{{{name}}}' in the field '{field_name}' does not name a field: write a field name "
+        "such as {first_name} (letters, digits and _, starting with a letter)."
+        for name in TEMPLATE_PLACEHOLDER.findall(template)
+        if not TEMPLATE_NAME.match(name)
+    ]
+    rest = TEMPLATE_PLACEHOLDER.sub("", template)
+    if "{" in rest or "}" in rest:
+        found.append(f"The template of the field '{field_name}' has a brace without its pair.")
     return found
 
 

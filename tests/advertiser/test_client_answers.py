@@ -3,19 +3,18 @@
 from __future__ import annotations
 
 import contextlib
-import email.utils
 import json
-import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
-from datetime import datetime, timedelta, timezone
+from dataclasses import replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
 from leaddesk.advertiser import client
-from leaddesk.advertiser.client import AdvertiserClient, retry_after_s
+from leaddesk.advertiser.client import AdvertiserClient
+from leaddesk.core.offer_request import plain_json_request
 from leaddesk.core.status import DeliveryState
 
 LEAD = {"first_name": "Ada", "email": "ada@example.com", "phone": "+441234567890"}
@@ -164,9 +163,13 @@ def huge(handler: _Handler, _number: int) -> None:
     handler.wfile.write(tail)
 
 
-def send(url: str) -> tuple[client.Outcome, float]:
+def send(url: str, read_timeout_s: float | None = None) -> tuple[client.Outcome, float]:
+    """Send LEAD as a plain JSON POST, as offers without field rules do."""
+    request = plain_json_request(url, LEAD)
+    if read_timeout_s is not None:
+        request = replace(request, read_timeout_s=read_timeout_s)
     started = time.monotonic()
-    outcome = AdvertiserClient(retry_backoff_s=FAST_RETRIES).send(url, LEAD)
+    outcome = AdvertiserClient(retry_backoff_s=FAST_RETRIES).send(request)
     return outcome, time.monotonic() - started
 
 
@@ -316,13 +319,10 @@ def test_an_answer_that_breaks_off_is_unknown(advertiser) -> None:
     assert server.requests == 1
 
 
-def test_an_advertiser_that_never_answers_is_unknown_after_the_read_timeout(
-    advertiser, monkeypatch
-) -> None:
-    monkeypatch.setattr(client, "READ_TIMEOUT_S", 1)
+def test_an_advertiser_that_never_answers_is_unknown_after_the_read_timeout(advertiser) -> None:
     server = advertiser(hang)
 
-    outcome, elapsed_s = send(server.url)
+    outcome, elapsed_s = send(server.url, read_timeout_s=1)
 
     assert outcome.state == DeliveryState.UNKNOWN
     assert "did not answer within 1 s" in outcome.reason
@@ -357,7 +357,7 @@ def test_a_huge_answer_is_read_only_up_to_the_limit(advertiser) -> None:
     assert elapsed_s < 5
 
 
-# Failed: the lead certainly did not arrive ----------------------------------------------
+# Redirected: failed, never followed -----------------------------------------------------
 
 
 def test_a_redirect_is_not_followed(advertiser) -> None:
@@ -373,21 +373,10 @@ def test_a_redirect_is_not_followed(advertiser) -> None:
     assert server.requests == 1
 
 
-def test_a_refused_connection_is_tried_three_times_then_failed() -> None:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-
-    outcome, elapsed_s = send(f"http://127.0.0.1:{port}/leads")
-
-    assert outcome.state == DeliveryState.FAILED
-    assert outcome.attempts == 3
-    assert outcome.http_status is None
-    assert "could not connect" in outcome.reason
-    assert elapsed_s < 5
+# Asked to wait: held in its place, never sent again by the same call ---------------------
 
 
-def test_too_many_requests_waits_as_asked_then_sends_again(advertiser) -> None:
+def test_too_many_requests_holds_the_lead_without_sending_again(advertiser) -> None:
     server = advertiser(
         in_turn(
             reply(429, headers={"Retry-After": "1"}),
@@ -397,52 +386,20 @@ def test_too_many_requests_waits_as_asked_then_sends_again(advertiser) -> None:
 
     outcome, _ = send(server.url)
 
-    assert outcome.state == DeliveryState.ACCEPTED
-    assert outcome.advertiser_lead_id == "adv-2"
-    assert outcome.attempts == 2
-    assert server.requests == 2
-    first, second = server.server.received_at
-    assert second - first >= 0.9
+    assert outcome.state == DeliveryState.QUEUED
+    assert outcome.http_status == 429
+    assert outcome.wait_s == 1
+    assert outcome.attempts == 1
+    assert server.requests == 1
 
 
-def test_an_advertiser_busy_every_time_fails_after_three_attempts(advertiser) -> None:
+def test_a_busy_advertiser_holds_the_lead_for_the_default_wait(advertiser) -> None:
     server = advertiser(reply_json(503, {"error": "busy"}))
 
     outcome, _ = send(server.url)
 
-    assert outcome.state == DeliveryState.FAILED
+    assert outcome.state == DeliveryState.QUEUED
     assert outcome.http_status == 503
-    assert outcome.attempts == 3
-    assert "HTTP 503" in outcome.reason
-    assert server.requests == 3
-
-
-# Retry-After ----------------------------------------------------------------------------
-
-
-def test_retry_after_in_seconds() -> None:
-    assert retry_after_s("5") == 5
-    assert retry_after_s(" 7 ") == 7
-
-
-def test_retry_after_is_capped() -> None:
-    assert retry_after_s("100000") == client.RETRY_AFTER_CAP_S
-
-
-def test_retry_after_as_an_http_date() -> None:
-    ahead = datetime.now(timezone.utc) + timedelta(seconds=3)
-
-    assert retry_after_s(email.utils.format_datetime(ahead, usegmt=True)) == pytest.approx(
-        3, abs=1
-    )
-
-
-def test_retry_after_in_the_past_asks_for_no_wait() -> None:
-    before = datetime.now(timezone.utc) - timedelta(hours=1)
-
-    assert retry_after_s(email.utils.format_datetime(before, usegmt=True)) == 0
-
-
-@pytest.mark.parametrize("header", ["soon", "-5", "1.5", "", None])
-def test_retry_after_that_cannot_be_read_asks_for_no_wait(header) -> None:
-    assert retry_after_s(header) == 0
+    assert outcome.wait_s == client.RATE_LIMIT_WAIT_S
+    assert outcome.reason == "rate-limited by 127.0.0.1 (HTTP 503); trying again in 30 s."
+    assert server.requests == 1
