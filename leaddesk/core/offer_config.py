@@ -202,7 +202,8 @@ class OfferConfig:
     response: ResponseRules = field(default_factory=ResponseRules)
     password: PasswordRules = field(default_factory=PasswordRules)
     preset: str = ""
-    outage_pause_after_min: int = OUTAGE_PAUSE_AFTER_MIN
+    # Minutes; a fraction is allowed for a quick pause (the editor offers whole minutes).
+    outage_pause_after_min: float = OUTAGE_PAUSE_AFTER_MIN
 
     @classmethod
     def for_url(cls, url: str) -> OfferConfig:
@@ -254,7 +255,7 @@ class OfferConfig:
                 response=ResponseRules(**(data.get("response") or {})),
                 password=PasswordRules(**(data.get("password") or {})),
                 preset=str(data.get("preset", "")),
-                outage_pause_after_min=int(
+                outage_pause_after_min=float(
                     data.get("outage_pause_after_min", OUTAGE_PAUSE_AFTER_MIN)
                 ),
             )

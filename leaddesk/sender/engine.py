@@ -341,7 +341,7 @@ class Sender:
     def _deliver(self, claim: ClaimedDelivery) -> None:
         try:
             try:
-                outcome = self._client.send(claim.url, claim.payload)
+                outcome = self._client.send(claim.request, claim.response_rules)
             except Exception:
                 log.exception("Unexpected error while sending delivery %s", claim.delivery_id)
                 outcome = Outcome(

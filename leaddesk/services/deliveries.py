@@ -14,9 +14,12 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from leaddesk.core.clock import utc_now
-from leaddesk.core.data_setting import build_payload
-from leaddesk.core.offer_config import OUTAGE_PAUSE_AFTER_MIN
+from leaddesk.core.offer_config import OUTAGE_PAUSE_AFTER_MIN, OfferConfig, ResponseRules
+from leaddesk.core.offer_request import LeadValues, OutgoingRequest, build_request
 from leaddesk.core.status import DeliveryState, Status, can_move
+from leaddesk.errors import InputError
+from leaddesk.services import offer_secrets
+from leaddesk.services.directory import offer_config
 from leaddesk.services.distributions import interval_of
 from leaddesk.services.send_rules import EffectiveRules, effective_rules
 from leaddesk.storage.models import Affiliate, Delivery, Distribution, Lead, Offer
@@ -34,8 +37,8 @@ class ClaimedDelivery:
     delivery_id: int
     distribution_id: int
     lead_label: str
-    url: str
-    payload: dict[str, object]
+    request: OutgoingRequest
+    response_rules: ResponseRules
 
 
 @dataclass(frozen=True)
@@ -62,49 +65,74 @@ class Outcome:
 
 
 def claim_next(session: Session, distribution_id: int) -> ClaimedDelivery | None:
-    """Mark the next queued lead of an Active distribution in flight, and commit."""
-    now = utc_now()
-    next_queued = (
-        select(Delivery.id)
+    """Mark the next queued lead of an Active distribution in flight, and commit.
+
+    The request is built before the claim, in the same write transaction: a lead is claimed
+    only when it can be sent, and an offer that lacks a secret pauses its distribution.
+    """
+    next_queued = session.execute(
+        select(Delivery.id, Delivery.lead_id)
+        .join(Distribution, Distribution.id == Delivery.distribution_id)
         .where(
             Delivery.distribution_id == distribution_id,
             Delivery.state == DeliveryState.QUEUED.value,
+            Distribution.status == Status.ACTIVE.value,
         )
         .order_by(Delivery.position)
         .limit(1)
-        .scalar_subquery()
-    )
-    still_active = (
-        select(Distribution.id)
-        .where(Distribution.id == distribution_id, Distribution.status == Status.ACTIVE.value)
-        .exists()
-    )
-    claimed = session.execute(
-        update(Delivery)
-        .where(Delivery.id == next_queued, Delivery.state == DeliveryState.QUEUED.value)
-        .where(still_active)
-        .values(state=DeliveryState.IN_FLIGHT.value, claimed_at=now)
-        .returning(Delivery.id, Delivery.lead_id)
     ).first()
-    if claimed is None:
+    if next_queued is None:
         session.commit()
         return None
-    delivery_id, lead_id = claimed
+    delivery_id, lead_id = next_queued
     distribution = session.get_one(Distribution, distribution_id)
-    distribution.sent += 1
     lead = session.get_one(Lead, lead_id)
-    affiliate = session.get_one(Affiliate, distribution.affiliate_id)
     offer = session.get_one(Offer, distribution.offer_id)
-    fields = {name: getattr(lead, name) for name in LEAD_FIELDS}
+    config = offer_config(offer)
+    try:
+        request = _request_for(session, distribution, lead, offer, config)
+    except InputError as error:
+        _pause_for(distribution, f"Paused: {error}")
+        session.commit()
+        return None
+    session.execute(
+        update(Delivery)
+        .where(Delivery.id == delivery_id)
+        .values(
+            state=DeliveryState.IN_FLIGHT.value,
+            claimed_at=utc_now(),
+            generated_password=request.generated_password,
+        )
+    )
+    distribution.sent += 1
     claim = ClaimedDelivery(
         delivery_id=delivery_id,
         distribution_id=distribution_id,
         lead_label=lead_label(lead),
-        url=offer.url,
-        payload=build_payload(fields, distribution.fixed_fields, affiliate.id, affiliate.name),
+        request=request,
+        response_rules=config.response,
     )
     session.commit()
     return claim
+
+
+def _request_for(
+    session: Session, distribution: Distribution, lead: Lead, offer: Offer, config: OfferConfig
+) -> OutgoingRequest:
+    affiliate = session.get_one(Affiliate, distribution.affiliate_id)
+    fields = {name: getattr(lead, name) for name in LEAD_FIELDS}
+    if config.fields:
+        # Field rules name what goes; without them only the lead's own fields do, as always.
+        fields = {**{k: str(v) for k, v in (lead.extra or {}).items()}, **fields}
+    secrets = offer_secrets.load(session, offer.id, config.secret_names())
+    values = LeadValues(fields, affiliate.id, affiliate.name, dict(distribution.fixed_fields))
+    return build_request(config, values, secrets)
+
+
+def _pause_for(distribution: Distribution, reason: str) -> None:
+    distribution.status = Status.PAUSED.value
+    distribution.status_reason = reason[:RESPONSE_TEXT_LIMIT]
+    log.warning("Distribution %s paused: its offer cannot send", distribution.id)
 
 
 def lead_label(lead: Lead) -> str:
@@ -271,8 +299,8 @@ def active_distributions(session: Session) -> list[ActiveDistribution]:
         .join(Offer, Offer.id == Distribution.offer_id)
         .where(Distribution.status == Status.ACTIVE.value)
     )
-    for distribution, offer_config, offer_rules in rows:
-        pause_after_min = (offer_config or {}).get(
+    for distribution, stored_config, offer_rules in rows:
+        pause_after_min = (stored_config or {}).get(
             "outage_pause_after_min", OUTAGE_PAUSE_AFTER_MIN
         )
         result.append(

@@ -146,7 +146,9 @@ ANSWER_ROWS = (
     ("duplicate_text", "Text:", "duplicate|already exists", "…or the answer says so"),
     ("Rejected", None, None, None),
     ("invalid_statuses", "Invalid:", "400,422", "the lead's data was refused"),
+    ("invalid_text", "Invalid text:", "not valid|invalid", "…or a refusal that says so"),
     ("denied_statuses", "Denied:", "401,403", "our credentials were refused: check the key"),
+    ("denied_text", "Denied text:", "denied|not allowed", "…or a refusal that says so"),
     ("Read from the answer", None, None, None),
     ("lead_id_path", "Lead id:", "data.lead.id", "the advertiser's id of the lead"),
     ("autologin_path", "Auto-login link:", "data.autologin_url", "a link the lead logs in with"),
@@ -250,9 +252,9 @@ def _select(combo: QComboBox, data: object) -> None:
     combo.setCurrentIndex(max(combo.findData(data), 0))
 
 
-def _preset_description(name: str) -> str:
+def _preset_description(key: str) -> str:
     for preset in available_presets():
-        if preset.name == name:
+        if preset.key == key:
             return preset.description
     return ""
 
@@ -310,7 +312,7 @@ class OfferEditor(QDialog):
         self.name_edit.setPlaceholderText("Solar DE")
         self.product_combo = _combo([(NO_PRODUCT, None), *[(n, i) for i, n in products]])
         self.preset_combo = _combo(
-            [(NO_PRESET, ""), *[(p.name, p.name) for p in available_presets()]]
+            [(NO_PRESET, ""), *[(p.name, p.key) for p in available_presets()]]
         )
         self.preset_combo.setToolTip("Fill the form from a preset; the URL is kept")
         self.preset_combo.activated.connect(self._preset_chosen)
@@ -625,7 +627,7 @@ class OfferEditor(QDialog):
         self.read_timeout_spin.setValue(endpoint.read_timeout_s)
         self.proxy_edit.setText(endpoint.proxy_url)
         self.ca_bundle_edit.setText(endpoint.ca_bundle)
-        self.outage_spin.setValue(config.outage_pause_after_min)
+        self.outage_spin.setValue(round(config.outage_pause_after_min))
         self.fields_table.set_rules(config.fields)
         self.password_length_spin.setValue(config.password.length)
         for key, box in self.password_boxes.items():
@@ -751,7 +753,8 @@ class OfferEditor(QDialog):
         answer = QMessageBox.question(
             self,
             "Apply preset",
-            f"Replace what you changed with the preset '{name}'? The URL is kept.",
+            f"Replace what you changed with the preset '{preset_by_name(name).name}'? The URL "
+            "is kept.",
         )
         return answer == QMessageBox.StandardButton.Yes
 

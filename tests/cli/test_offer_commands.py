@@ -108,15 +108,15 @@ def test_offer_add_asks_for_the_secret_unseen_and_warns_without_a_keyring(
 def test_offer_add_from_a_preset_keeps_what_the_options_do_not_change(cli, stored):
     code, _, err = cli(
         "offer", "add", "Solar", "--url", "https://api.example.com/in",
-        "--preset", "form post with api key", "--auth-name", "X-Key",
+        "--preset", "form_area_code", "--auth-name", "X-Key",
     )  # fmt: skip
 
     assert code == 0
     config = stored("Solar")[0]
-    assert config.preset == "Form post with API key"
+    assert config.preset == "form_area_code"
     assert config.endpoint.body_format is BodyFormat.FORM
     assert (config.endpoint.auth, config.endpoint.auth_name) == (AuthKind.HEADER, "X-Key")
-    assert [rule.source for rule in config.fields][-1] is SourceKind.PASSWORD
+    assert SourceKind.PASSWORD in [rule.source for rule in config.fields]
     assert "No secret was given" in err and "API key (header X-Key)" in err
 
 

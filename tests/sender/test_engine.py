@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from leaddesk.advertiser.sandbox import SandboxAdvertiser
 from leaddesk.core.status import Action, DeliveryState, Status
-from leaddesk.services import directory, distributions, sender_lease
+from leaddesk.services import distributions, sender_lease
 from leaddesk.storage.models import Delivery
 
 
@@ -110,23 +110,15 @@ def test_delete_stops_keeps_records_and_shows_under_deleted(
     assert [row.id for row in deleted] == [distribution_id]
 
 
-def test_rejections_and_failures_are_recorded_with_their_reason(
+def test_rejections_are_recorded_with_their_reason(
     database, sandbox, make_list, make_offer, running
 ):
     affiliate_id, offer_id = make_offer(sandbox.url)
     list_id = make_list(count=2)
     first = distribute(database, list_id, affiliate_id, offer_id, title="First")
     second = distribute(database, list_id, affiliate_id, offer_id, title="Again")
-    with database.writer() as session:
-        closed = SandboxAdvertiser(port=0)
-        closed.listen()
-        closed_url = closed.url
-        closed.stop()
-        dead = directory.add_offer(session, "Gone", closed_url)
-        session.commit()
-    third = distribute(database, list_id, affiliate_id, dead.id, title="Nowhere")
     running()
-    for each in (first, second, third):
+    for each in (first, second):
         wait_until(lambda each=each: distribution(database, each).status == Status.DONE.value)
 
     assert distribution(database, first).accepted + distribution(database, second).accepted == 2
@@ -135,12 +127,39 @@ def test_rejections_and_failures_are_recorded_with_their_reason(
         rejected = session.scalars(
             select(Delivery).where(Delivery.state == DeliveryState.REJECTED.value)
         ).all()
-        failed = session.scalars(select(Delivery).where(Delivery.distribution_id == third)).all()
     assert {d.http_status for d in rejected} == {409}
+    assert {d.verdict for d in rejected} == {"duplicate"}
     assert all("Duplicate" in d.reason for d in rejected)
-    assert [d.state for d in failed] == [DeliveryState.FAILED.value] * 2
-    assert all(d.attempts == 3 and "could not connect" in d.reason for d in failed)
-    assert distribution(database, third).failed == 2
+    assert all(d.duration_ms is not None and d.duration_ms >= 0 for d in rejected)
+
+
+def test_an_advertiser_that_cannot_be_reached_holds_the_list_and_fails_no_lead(
+    database, make_list, make_offer, running
+):
+    closed = SandboxAdvertiser(port=0)
+    closed.listen()
+    closed_url = closed.url
+    closed.stop()
+    affiliate_id, offer_id = make_offer(closed_url, name="Gone")
+    distribution_id = distribute(database, make_list(count=2), affiliate_id, offer_id)
+    running()
+
+    wait_until(
+        lambda: "could not connect" in distribution(database, distribution_id).waiting_reason
+    )
+    time.sleep(1.0)
+
+    held = distribution(database, distribution_id)
+    assert "could not connect" in held.waiting_reason.lower()
+    assert held.status == Status.ACTIVE.value
+    assert (held.sent, held.failed, held.unknown) == (0, 0, 0)
+    assert held.waiting_until is not None
+    assert states(database, distribution_id) == {DeliveryState.QUEUED.value: 2}
+    with database.session() as session:
+        first = session.scalars(
+            select(Delivery).where(Delivery.distribution_id == distribution_id)
+        ).first()
+    assert first.attempts >= 2
 
 
 def test_slow_answers_do_not_stretch_the_schedule(database, make_list, make_offer, running):

@@ -28,7 +28,7 @@ from leaddesk.core.offer_config import (
 )
 from leaddesk.core.send_windows import SendWindows
 from leaddesk.services import directory, offer_secrets, offer_sharing
-from leaddesk.services.preset_choice import available_presets
+from leaddesk.services.preset_choice import preset_by_name
 from leaddesk.services.send_rules import SendRules
 from leaddesk.storage.models import Offer, OfferSecret
 from leaddesk.ui.offer_editor import (
@@ -315,7 +315,8 @@ def test_a_missing_name_and_a_bad_field_are_shown_beside_them(open_editor):
 def test_a_preset_fills_the_form_and_asks_before_replacing_changes(
     qtbot, open_editor, monkeypatch
 ):
-    plain, form_post = available_presets()
+    plain = preset_by_name("plain_json")
+    form_post = preset_by_name("form_area_code")
     editor = open_editor()
     editor.url_edit.setText("https://api.example.com/leads")
     asked = []
@@ -323,7 +324,7 @@ def test_a_preset_fills_the_form_and_asks_before_replacing_changes(
         QMessageBox, "question", lambda *args: asked.append(args) or QMessageBox.StandardButton.No
     )
 
-    index = editor.preset_combo.findData(form_post.name)
+    index = editor.preset_combo.findData(form_post.key)
     editor.preset_combo.setCurrentIndex(index)
     editor.preset_combo.activated.emit(index)
     assert asked == []
@@ -331,11 +332,11 @@ def test_a_preset_fills_the_form_and_asks_before_replacing_changes(
     assert form_post.description in editor.preset_note.text()
 
     editor.auth_name_edit.setText("X-Partner-Key")
-    index = editor.preset_combo.findData(plain.name)
+    index = editor.preset_combo.findData(plain.key)
     editor.preset_combo.setCurrentIndex(index)
     editor.preset_combo.activated.emit(index)
     assert len(asked) == 1
-    assert editor.preset_combo.currentData() == form_post.name
+    assert editor.preset_combo.currentData() == form_post.key
     assert editor.auth_name_edit.text() == "X-Partner-Key"
 
     monkeypatch.setattr(QMessageBox, "question", lambda *args: QMessageBox.StandardButton.Yes)
