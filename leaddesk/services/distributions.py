@@ -292,6 +292,10 @@ class DistributionRow:
     unknown: int
     last_lead_label: str
     last_sent_at: datetime | None
+    # Why an Active distribution waits, and until when; why LeadDesk paused it.
+    waiting_reason: str = ""
+    waiting_until: datetime | None = None
+    status_reason: str = ""
 
     @property
     def period_seconds(self) -> float:
@@ -433,6 +437,9 @@ def _row(
         unknown=d.unknown,
         last_lead_label=d.last_lead_label,
         last_sent_at=d.last_sent_at,
+        waiting_reason=d.waiting_reason or "",
+        waiting_until=d.waiting_until,
+        status_reason=d.status_reason or "",
     )
 
 
