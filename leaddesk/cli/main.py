@@ -34,12 +34,13 @@ from leaddesk.core.offer_config import (
 from leaddesk.core.pacing import SendInterval
 from leaddesk.core.schedule import spread_interval
 from leaddesk.core.send_windows import SendWindows
-from leaddesk.core.status import Action, Status
+from leaddesk.core.status import RESENDABLE_STATES, Action, DeliveryState, Status
 from leaddesk.core.time_zones import parse_time_zone
 from leaddesk.errors import InputError, LeadDeskError
 from leaddesk.logs import setup_logging
 from leaddesk.paths import data_dir
 from leaddesk.services import (
+    delivery_log,
     directory,
     distributions,
     integrity,
@@ -154,6 +155,45 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="export the refused rows with their reasons instead of the leads",
     )
+
+    log = commands.add_parser(
+        "deliveries", help="list every lead's delivery of a distribution: its delivery log"
+    )
+    log.add_argument("id", type=int, metavar="ID", help="the distribution")
+    log.add_argument(
+        "--state",
+        action="extend",
+        nargs="+",
+        default=[],
+        choices=[state.value for state in DeliveryState],
+        metavar="S",
+        help="only deliveries in these states: "
+        f"{', '.join(state.value for state in DeliveryState)}",
+    )
+    log.add_argument("--json", action="store_true", help="print a JSON list, every field")
+
+    resend = commands.add_parser(
+        "resend", help="send rejected, failed or outcome-unknown leads of a distribution again"
+    )
+    resend.add_argument("id", type=int, metavar="ID", help="the distribution")
+    chosen = resend.add_mutually_exclusive_group(required=True)
+    chosen.add_argument(
+        "--state",
+        action="extend",
+        nargs="+",
+        choices=sorted(state.value for state in RESENDABLE_STATES),
+        metavar="S",
+        help="every lead in these states: unknown, rejected or failed",
+    )
+    chosen.add_argument(
+        "--delivery",
+        action="extend",
+        nargs="+",
+        type=int,
+        metavar="POSITION",
+        help="the leads at these positions, as `leaddesk deliveries ID` numbers them",
+    )
+    resend.add_argument("--yes", action="store_true", help="send without asking first")
 
     for action in Action:
         command = commands.add_parser(action.value, help=f"{action.value} a distribution")
@@ -660,6 +700,119 @@ def _export(database: Database, args: argparse.Namespace) -> int:
     return 0
 
 
+# Widths of the columns of `leaddesk deliveries`; a longer reason is cut short there.
+REASON_WIDTH = 48
+
+
+def delivery_as_json(row: delivery_log.DeliveryLogRow) -> dict[str, object]:
+    """A delivery as `deliveries --json` prints it: every field of the log."""
+    return {
+        "id": row.id,
+        "position": row.position,
+        "lead": row.lead_label,
+        "email": row.email,
+        "phone": row.phone,
+        "state": row.state.value,
+        "verdict": row.verdict,
+        "time": _iso(row.time),
+        "attempts": row.attempts,
+        "http_status": row.http_status,
+        "duration_ms": row.duration_ms,
+        "advertiser_lead_id": row.advertiser_lead_id,
+        "autologin_url": row.autologin_url,
+        "generated_password": row.generated_password,
+        "reason": row.reason,
+        "history": list(row.history),
+    }
+
+
+def delivery_line(row: delivery_log.DeliveryLogRow) -> str:
+    """One delivery as `deliveries` prints it, under DELIVERY_HEADER."""
+    reason = " ".join(row.reason.split())
+    if len(reason) > REASON_WIDTH:
+        reason = reason[: REASON_WIDTH - 1] + "…"
+    http = "" if row.http_status is None else str(row.http_status)
+    return (
+        f"{row.position:>8}  {row.state.label:<15}  {delivery_log.local_time_text(row.time):<19}"
+        f"  {http:>4}  {delivery_log.duration_text(row.duration_ms):>8}  "
+        f"{row.advertiser_lead_id:<14}  {reason:<{REASON_WIDTH}}  {row.lead_label}"
+    ).rstrip()
+
+
+DELIVERY_HEADER = (
+    f"{'Position':>8}  {'State':<15}  {'Time':<19}  {'HTTP':>4}  {'Duration':>8}  "
+    f"{'Lead id':<14}  {'Reason':<{REASON_WIDTH}}  Lead"
+)
+
+
+def _deliveries(database: Database, args: argparse.Namespace) -> int:
+    with database.session() as session:
+        # Read first, so that an unknown distribution is told before anything is printed.
+        summary = delivery_log.log_summary(session, args.id)
+        rows = delivery_log.iter_rows(session, args.id, args.state)
+        if args.json:
+            sys.stdout.write("[")
+            for number, row in enumerate(rows):
+                text = json.dumps(delivery_as_json(row), ensure_ascii=False)
+                sys.stdout.write(f"{',' if number else ''}\n  {text}")
+            sys.stdout.write("\n]\n")
+            return 0
+        print(
+            f"Distribution {args.id} '{summary.title}' is {summary.status.label}: "
+            f"{delivery_log.counts_text(summary.counts)}."
+        )
+        shown = 0
+        for row in rows:
+            if not shown:
+                print(DELIVERY_HEADER)
+            print(delivery_line(row))
+            shown += 1
+    if not shown:
+        print("No deliveries in these states." if args.state else "No deliveries.")
+    return 0
+
+
+def _resend(database: Database, args: argparse.Namespace) -> int:
+    with database.session() as session:
+        if args.delivery:
+            ids = delivery_log.ids_at_positions(session, args.id, args.delivery)
+        else:
+            ids = delivery_log.find_delivery_ids(session, args.id, args.state)
+        preview = delivery_log.resend_preview(session, args.id, ids)
+    if preview.status is Status.DELETED:
+        raise InputError(delivery_log.deleted_refusal(args.id))
+    if not preview.count:
+        raise InputError(
+            "None of these leads can be sent again: only rejected, failed and "
+            "outcome-unknown leads can."
+        )
+    if not args.yes:
+        print(delivery_log.resend_question(preview))
+        if not _confirm("Send them again? [y/N] "):
+            print("Nothing was sent again.", file=sys.stderr)
+            return 1
+    with database.writer() as session:
+        count = delivery_log.send_again(session, args.id, ids)
+        status = Status(distributions.get_distribution(session, args.id).status)
+        session.commit()
+    leads = "1 lead goes" if count == 1 else f"{count} leads go"
+    when = (
+        "when it is resumed"
+        if status is Status.PAUSED
+        else "while the app or `leaddesk run` is running"
+    )
+    print(f"Distribution {args.id} is {status.label}: {leads} again {when}.")
+    return 0
+
+
+def _confirm(prompt: str) -> bool:
+    try:
+        answer = input(prompt)
+    except EOFError:
+        return False
+    return answer.strip().lower() in ("y", "yes")
+
+
 def _action(database: Database, args: argparse.Namespace) -> int:
     action = Action(args.command)
     with database.writer() as session:
@@ -739,6 +892,8 @@ _COMMANDS = {
     "distributions": _distributions,
     "lists": _lists,
     "export": _export,
+    "deliveries": _deliveries,
+    "resend": _resend,
     "run": _run,
     **{action.value: _action for action in Action},
 }

@@ -64,6 +64,17 @@ class DeliveryState(str, Enum):
     UNKNOWN = "unknown"
     SKIPPED = "skipped"
 
+    @property
+    def label(self) -> str:
+        """The state as the delivery log names it."""
+        return _DELIVERY_LABELS.get(self, self.value.capitalize())
+
+
+_DELIVERY_LABELS = {
+    DeliveryState.IN_FLIGHT: "Being sent",
+    DeliveryState.UNKNOWN: "Outcome unknown",
+}
+
 
 # Every move the sender makes with a delivery. A delivery leaves "queued" only by being
 # claimed for sending (or skipped when its distribution is marked Done); it returns there

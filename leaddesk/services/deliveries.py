@@ -137,8 +137,13 @@ def _pause_for(distribution: Distribution, reason: str) -> None:
 
 def lead_label(lead: Lead) -> str:
     """How the table names a lead: its name, or its row in the file when it has none."""
-    name = f"{lead.first_name} {lead.last_name}".strip()
-    return name or f"row {lead.row_number}"
+    return label_of(lead.first_name, lead.last_name, lead.row_number)
+
+
+def label_of(first_name: str, last_name: str, row_number: int) -> str:
+    """A lead's name, or its row in the file when it has none."""
+    name = f"{first_name} {last_name}".strip()
+    return name or f"row {row_number}"
 
 
 def record_outcome(session: Session, claim: ClaimedDelivery, outcome: Outcome) -> bool:

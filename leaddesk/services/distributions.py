@@ -300,6 +300,10 @@ class DistributionRow:
     last_lead_label: str
     last_sent_at: datetime | None
     rules: EffectiveRules | None = None
+    # Why an Active distribution waits, and until when; why LeadDesk paused it.
+    waiting_reason: str = ""
+    waiting_until: datetime | None = None
+    status_reason: str = ""
 
     @property
     def period_seconds(self) -> float | None:
@@ -480,6 +484,9 @@ def _row(
         last_lead_label=d.last_lead_label,
         last_sent_at=d.last_sent_at,
         rules=effective_rules(d.offer_id, offer_rules, d.send_rules),
+        waiting_reason=d.waiting_reason or "",
+        waiting_until=d.waiting_until,
+        status_reason=d.status_reason or "",
     )
 
 

@@ -8,7 +8,7 @@ from datetime import datetime
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
 from PySide6.QtGui import QColor
 
-from leaddesk.core.clock import to_local
+from leaddesk.core.clock import to_local, utc_now
 from leaddesk.core.durations import format_moment
 from leaddesk.core.filters import DistributionFilter
 from leaddesk.core.status import Status
@@ -111,6 +111,35 @@ def progress_tooltip(row: DistributionRow) -> str:
     )
 
 
+def status_note(
+    status: Status,
+    waiting_reason: str,
+    waiting_until: datetime | None,
+    status_reason: str,
+    now: datetime | None = None,
+) -> str:
+    """Why a distribution is not sending now, as LeadDesk recorded it; "" when nothing is said.
+
+    `waiting until 14:32: <reason>` for an Active one waiting for the advertiser, or the
+    reason LeadDesk gave for pausing it. Times are stored in UTC and shown in local time.
+    """
+    if status is Status.ACTIVE and waiting_reason:
+        now = now or utc_now()
+        if waiting_until is not None and waiting_until > now:
+            until = to_local(waiting_until)
+            same_day = until.date() == to_local(now).date()
+            moment = until.strftime("%H:%M") if same_day else format_moment(until)
+            return f"waiting until {moment}: {waiting_reason}"
+        return f"waiting: {waiting_reason}"
+    return status_reason
+
+
+def status_text(row: DistributionRow) -> str:
+    """`Active · waiting until 14:32: <reason>`, or just the status when nothing is said."""
+    note = status_note(row.status, row.waiting_reason, row.waiting_until, row.status_reason)
+    return f"{row.status.label} · {note}" if note else row.status.label
+
+
 def progress_fraction(row: DistributionRow) -> float:
     return row.sent / row.total if row.total else 0.0
 
@@ -137,7 +166,7 @@ def display_text(row: DistributionRow, column: int) -> str:
     if column == Column.LAST_SEND:
         return format_moment(to_local(row.finished_at)) if row.finished_at else ""
     if column == Column.STATUS:
-        return row.status.label
+        return status_text(row)
     if column == Column.PROGRESS:
         return progress_text(row)
     return ""
@@ -152,6 +181,9 @@ def tooltip_text(row: DistributionRow, column: int) -> str | None:
         return row.data_setting
     if column == Column.SEND_INTERVAL:
         return send_interval_text(row) or None
+    if column == Column.STATUS and status_text(row) != row.status.label:
+        # The cell may be too narrow for the reason.
+        return status_text(row)
     return None
 
 

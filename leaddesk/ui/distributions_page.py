@@ -6,7 +6,7 @@ import logging
 from collections.abc import Callable
 from datetime import date
 
-from PySide6.QtCore import QDate, QPoint, Qt, QTimer, Signal, Slot
+from PySide6.QtCore import QDate, QModelIndex, QPoint, Qt, QTimer, Signal, Slot
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
@@ -33,11 +33,13 @@ from leaddesk.services import distributions
 from leaddesk.services.distributions import Column
 from leaddesk.storage.database import Database
 from leaddesk.ui.create_dialog import CreateDistributionDialog
+from leaddesk.ui.delivery_log import DeliveryLogDialog
 from leaddesk.ui.distributions_model import DistributionsModel
 
 log = logging.getLogger(__name__)
 
 REFRESH_INTERVAL_MS = 2000
+DELIVERY_LOG = "Delivery log…"
 ANY_STATUS = "Any status"
 BUSY = "The data file is busy, so the change was not saved. Try again in a moment."
 
@@ -53,7 +55,8 @@ COLUMN_SAMPLES = {
     Column.DATA_SETTING: "first_name, email",
     Column.LAST_SEND_LEAD: "Anna-Maria K. at 15:47:34",
     Column.LAST_SEND: "2026-12-04 16:05",
-    Column.STATUS: "Deleted",
+    # Room for the start of a reason: "Paused · Not sent: …".
+    Column.STATUS: "Active · waiting until 14:32",
     Column.PROGRESS: "37 / 100 (35 accepted, 2 rejected)",
 }
 CELL_PADDING_PX = 24
@@ -92,6 +95,8 @@ class DistributionsPage(QWidget):
         # Replaceable, so that a test can answer instead of a person.
         self.confirm: Callable[[str], bool] = self._ask
         self.warn: Callable[[str], None] = self._warn
+        # The delivery logs open, by distribution.
+        self.log_dialogs: dict[int, DeliveryLogDialog] = {}
 
         self._build_filter_bar()
         self._build_table()
@@ -171,6 +176,7 @@ class DistributionsPage(QWidget):
         self.from_check.toggled.connect(self.from_edit.setEnabled)
         self.to_check.toggled.connect(self.to_edit.setEnabled)
         self.table.customContextMenuRequested.connect(self._show_menu)
+        self.table.doubleClicked.connect(self._on_double_click)
         for signal in (
             self.model.modelReset,
             self.model.rowsInserted,
@@ -215,6 +221,13 @@ class DistributionsPage(QWidget):
     @Slot(int)
     def on_distribution_updated(self, distribution_id: int) -> None:
         self.model.refresh_distribution(distribution_id)
+        self._tell_log(distribution_id)
+
+    def _tell_log(self, distribution_id: int) -> None:
+        """Let the open delivery log of a distribution, if any, show what changed."""
+        dialog = self.log_dialogs.get(distribution_id)
+        if dialog is not None:
+            dialog.on_distribution_updated(distribution_id)
 
     @Slot()
     def refresh_visible(self) -> None:
@@ -254,6 +267,41 @@ class DistributionsPage(QWidget):
             self.table.selectRow(row)
         self.distributions_changed.emit()
 
+    # Delivery logs -------------------------------------------------------------------------
+
+    def open_delivery_log(self, distribution_id: int) -> DeliveryLogDialog:
+        """Show the delivery log of a distribution, in a window of its own, opened once."""
+        dialog = self.log_dialogs.get(distribution_id)
+        if dialog is None:
+            dialog = DeliveryLogDialog(self._database, distribution_id, self)
+            dialog.deliveries_requeued.connect(self._on_deliveries_requeued)
+            dialog.finished.connect(self._on_log_closed)
+            self.log_dialogs[distribution_id] = dialog
+        dialog.show()
+        dialog.raise_()
+        dialog.activateWindow()
+        return dialog
+
+    @Slot(QModelIndex)
+    def _on_double_click(self, index: QModelIndex) -> None:
+        if index.isValid():
+            self.open_delivery_log(self.model.distribution_id(index.row()))
+
+    @Slot()
+    def _on_log_entry(self) -> None:
+        self.open_delivery_log(self.sender().data())
+
+    @Slot(int)
+    def _on_deliveries_requeued(self, distribution_id: int) -> None:
+        self.model.refresh_distribution(distribution_id)
+        self.distributions_changed.emit()
+
+    @Slot()
+    def _on_log_closed(self) -> None:
+        dialog = self.sender()
+        self.log_dialogs.pop(dialog.distribution_id, None)
+        dialog.deleteLater()
+
     # Actions -------------------------------------------------------------------------------
 
     def actions_for_row(self, row: int) -> list[Action]:
@@ -282,16 +330,20 @@ class DistributionsPage(QWidget):
             self.warn(BUSY)
             return False
         self.model.refresh_distribution(distribution_id)
+        self._tell_log(distribution_id)
         self.distributions_changed.emit()
         return True
 
-    def context_menu(self, row: int) -> QMenu | None:
-        """The menu of a row: the actions its status allows, each applying itself."""
+    def context_menu(self, row: int) -> QMenu:
+        """The menu of a row: its delivery log, then the actions its status allows."""
         distribution_id = self.model.distribution_id(row)
-        actions = self.actions_for_row(row)
-        if distribution_id is None or not actions:
-            return None
         menu = QMenu(self)
+        entry = menu.addAction(DELIVERY_LOG)
+        entry.setData(distribution_id)
+        entry.triggered.connect(self._on_log_entry)
+        actions = self.actions_for_row(row)
+        if actions:
+            menu.addSeparator()
         for action in actions:
             entry = menu.addAction(action.label)
             entry.setData((distribution_id, action.value))
@@ -305,8 +357,8 @@ class DistributionsPage(QWidget):
 
     def _show_menu(self, position: QPoint) -> None:
         index = self.table.indexAt(position)
-        menu = self.context_menu(index.row()) if index.isValid() else None
-        if menu is not None:
+        if index.isValid():
+            menu = self.context_menu(index.row())
             menu.exec(self.table.viewport().mapToGlobal(position))
             menu.deleteLater()
 

@@ -54,3 +54,15 @@ def test_only_outcomes_that_did_not_reach_the_advertiser_surely_can_be_sent_agai
         DeliveryState.FAILED,
         DeliveryState.UNKNOWN,
     }
+
+
+def test_every_delivery_state_has_a_label_for_the_delivery_log():
+    assert [state.label for state in DeliveryState] == [
+        "Queued",
+        "Being sent",
+        "Accepted",
+        "Rejected",
+        "Failed",
+        "Outcome unknown",
+        "Skipped",
+    ]

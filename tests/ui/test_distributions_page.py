@@ -616,17 +616,28 @@ def test_deleting_a_finished_distribution_does_not_speak_of_stopping():
     assert "Sending stops" in confirmation_text(7, "Old", Action.DELETE, Status.ACTIVE)
 
 
+def menu_texts(menu) -> list[str]:
+    return [entry.text() for entry in menu.actions() if not entry.isSeparator()]
+
+
 def test_the_real_context_menu_lists_and_applies_the_allowed_actions(database, page, ids):
     row = page.model.row_of(ids["Spring DE"])
     menu = page.context_menu(row)
-    assert [entry.text() for entry in menu.actions()] == ["Pause", "Done", "Delete"]
+    assert menu_texts(menu) == ["Delivery log…", "Pause", "Done", "Delete"]
 
-    menu.actions()[0].trigger()
+    next(entry for entry in menu.actions() if entry.text() == "Pause").trigger()
 
     with database.session() as session:
         assert session.get(Distribution, ids["Spring DE"]).status == Status.PAUSED.value
     menu = page.context_menu(page.model.row_of(ids["Spring DE"]))
-    assert [entry.text() for entry in menu.actions()] == ["Resume", "Done", "Delete"]
+    assert menu_texts(menu) == ["Delivery log…", "Resume", "Done", "Delete"]
+
+
+def test_a_deleted_distribution_still_offers_its_delivery_log(page, ids):
+    page.status_combo.setCurrentIndex(page.status_combo.findData(Status.DELETED))
+    page.apply_filter()
+
+    assert menu_texts(page.context_menu(page.model.row_of(ids["Old"]))) == ["Delivery log…"]
 
 
 def test_progress_names_failed_and_unknown_outcomes_when_there_are_any(database, page, ids):
@@ -639,3 +650,54 @@ def test_progress_names_failed_and_unknown_outcomes_when_there_are_any(database,
     assert cell(page, ids["Spring DE"], Column.PROGRESS).endswith(
         "rejected, 1 failed, 2 outcome unknown)"
     )
+
+
+def test_the_status_says_why_an_active_distribution_waits(database, page, ids):
+    until = datetime.now().astimezone().replace(tzinfo=None) + timedelta(minutes=30)
+    set_status(
+        database,
+        ids["Spring DE"],
+        waiting_reason="The advertiser asked to wait.",
+        waiting_until=local_to_utc(until),
+    )
+    page.on_distribution_updated(ids["Spring DE"])
+    model = page.model
+    index = model.index(model.row_of(ids["Spring DE"]), Column.STATUS)
+
+    moment = until.strftime("%H:%M") if until.date() == date.today() else f"{until:%Y-%m-%d %H:%M}"
+    expected = f"Active · waiting until {moment}: The advertiser asked to wait."
+    assert cell(page, ids["Spring DE"], Column.STATUS) == expected
+    assert model.data(index, Qt.ItemDataRole.ToolTipRole) == expected
+
+
+def test_the_status_gives_the_reason_leaddesk_paused_for(database, page, ids):
+    set_status(
+        database,
+        ids["Autumn"],
+        status_reason="The advertiser refused the login; check the offer's key.",
+        waiting_reason="The advertiser refused the login; check the offer's key.",
+        waiting_until=local_to_utc(datetime(2026, 3, 15, 13, 0)),
+    )
+    page.on_distribution_updated(ids["Autumn"])
+
+    assert cell(page, ids["Autumn"], Column.STATUS) == (
+        "Paused · The advertiser refused the login; check the offer's key."
+    )
+
+
+def test_a_wait_that_is_over_shows_no_time(database, page, ids):
+    set_status(
+        database,
+        ids["Spring DE"],
+        waiting_reason="No connection to the advertiser.",
+        waiting_until=local_to_utc(datetime(2026, 3, 15, 13, 0)),
+    )
+    page.on_distribution_updated(ids["Spring DE"])
+
+    assert cell(page, ids["Spring DE"], Column.STATUS) == (
+        "Active · waiting: No connection to the advertiser."
+    )
+    model = page.model
+    plain = model.index(model.row_of(ids["Winter"]), Column.STATUS)
+    assert model.data(plain) == "Done"
+    assert model.data(plain, Qt.ItemDataRole.ToolTipRole) is None
