@@ -143,3 +143,9 @@ def make_offer(database):
             return found.id, offer.id
 
     return make
+
+
+@pytest.fixture(scope="session")
+def httpserver_listen_address() -> tuple[str, int]:
+    """pytest-httpserver's own server listens on 127.0.0.1 at a free port, never elsewhere."""
+    return ("127.0.0.1", 0)

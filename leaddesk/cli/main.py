@@ -48,6 +48,7 @@ from leaddesk.services import (
     list_export,
     offer_secrets,
     offer_sharing,
+    offer_test,
     preset_choice,
     send_rules,
 )
@@ -111,6 +112,22 @@ def build_parser() -> argparse.ArgumentParser:
     )
     offer_import.add_argument("file", metavar="FILE", help="the file, or - for standard input")
     offer_import.add_argument("--name", metavar="NAME", help="the new offer's name")
+    offer_test_command = offer_commands.add_parser(
+        "test",
+        help="show the exact request for a made-up test lead, secrets masked; --send sends it",
+    )
+    offer_test_command.add_argument("name", metavar="NAME")
+    offer_test_command.add_argument(
+        "--field",
+        action="append",
+        default=[],
+        metavar="FIELD=VALUE",
+        dest="sample",
+        help="a value of the test lead, e.g. email=qa@brand.example (repeatable)",
+    )
+    offer_test_command.add_argument(
+        "--send", action="store_true", help="send the test lead and show how the answer reads"
+    )
 
     distribute = commands.add_parser("distribute", help="send a list to an offer")
     distribute.add_argument("--list", required=True, metavar="TITLE", dest="list_title")
@@ -424,9 +441,37 @@ def _affiliate(database: Database, args: argparse.Namespace) -> int:
 
 
 def _offer(database: Database, args: argparse.Namespace) -> int:
-    return {"add": _offer_add, "export": _offer_export, "import": _offer_import}[
-        args.offer_command
-    ](database, args)
+    return {
+        "add": _offer_add,
+        "export": _offer_export,
+        "import": _offer_import,
+        "test": _offer_test,
+    }[args.offer_command](database, args)
+
+
+def _offer_test(database: Database, args: argparse.Namespace) -> int:
+    sample = {}
+    for item in args.sample:
+        name, sep, value = item.partition("=")
+        if not sep or not name.strip():
+            raise InputError(f"--field {item}: write it as FIELD=VALUE, e.g. email=qa@x.example.")
+        sample[name.strip()] = value.strip()
+    with database.session() as session:
+        offer = directory.offer_by_name(session, args.name)
+        config = directory.offer_config(offer)
+        secrets = offer_test.secrets_for(session, offer.id, config, {})
+    request = offer_test.prepare(config, secrets, sample)
+    print(request.preview())
+    if not args.send:
+        print("\n(Not sent: add --send to send this test lead.)")
+        return 0
+    result = offer_test.send(request, config)
+    print()
+    for line in result.lines():
+        print(line)
+    if result.answer:
+        print(f"Answer: {result.answer}")
+    return 0 if result.label == "Accepted" else 1
 
 
 def _offer_add(database: Database, args: argparse.Namespace) -> int:

@@ -48,7 +48,7 @@ from leaddesk.core.offer_config import (
 from leaddesk.core.send_windows import SendWindows
 from leaddesk.core.time_zones import parse_time_zone
 from leaddesk.errors import InputError, LeadDeskError
-from leaddesk.services import directory, offer_secrets
+from leaddesk.services import directory, offer_secrets, offer_test
 from leaddesk.services.preset_choice import available_presets, preset_by_name
 from leaddesk.services.send_rules import SendRules
 from leaddesk.storage.database import Database
@@ -59,6 +59,7 @@ from leaddesk.ui.offer_tables import (
     FieldsTable,
     HeadersTable,
 )
+from leaddesk.ui.offer_test_panel import OfferTestPanel
 from leaddesk.ui.send_rule_widgets import cap_spin, time_zone_combo
 
 log = logging.getLogger(__name__)
@@ -118,7 +119,6 @@ CAPS_NOTE = (
     "Caps count every lead sent to this offer, by all its distributions together; a day and "
     "an hour are the advertiser's. Leave a cap at its lowest to have none."
 )
-TEST_PLACEHOLDER = "Sending a test lead to this offer will be possible here."
 
 AUTH_NAME_LABELS = {
     AuthKind.HEADER: ("Header name:", "X-Api-Key"),
@@ -571,13 +571,19 @@ class OfferEditor(QDialog):
         return found
 
     def _build_test_tab(self) -> QWidget:
-        """The place for sending a test lead, kept empty until requests can be built."""
-        self.test_panel = QWidget()
-        self.test_layout = QVBoxLayout(self.test_panel)
-        self.test_placeholder = _label(TEST_PLACEHOLDER)
-        self.test_layout.addWidget(self.test_placeholder)
-        self.test_layout.addStretch(1)
+        """A test lead: the exact request the form would send, sent on request."""
+        self.test_panel = OfferTestPanel(self.config, self._test_secrets)
+        self.tabs.currentChanged.connect(self._tab_shown)
         return self.test_panel
+
+    def _test_secrets(self, config: OfferConfig) -> dict[str, str]:
+        with self._database.session() as session:
+            return offer_test.secrets_for(session, self._offer_id, config, self.typed_secrets())
+
+    @Slot(int)
+    def _tab_shown(self, index: int) -> None:
+        if self.tabs.widget(index) is self.test_panel:
+            self.test_panel.refresh()
 
     def _connect_changes(self) -> None:
         for edit in (

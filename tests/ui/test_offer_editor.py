@@ -38,6 +38,7 @@ from leaddesk.ui.offer_editor import (
     IN_DATA_FILE_TEXT,
     IN_KEYRING_TEXT,
     KEYRING_FAILED_TEXT,
+    TEST_TAB,
     WHEN_TAB,
     OfferEditor,
     problem_place,
@@ -365,11 +366,61 @@ def test_the_fields_tab_says_what_no_rows_mean_and_moves_rows(open_editor):
     assert table.rules()[1] == FieldRule("c", SourceKind.PASSWORD)
 
 
-def test_the_test_tab_is_a_place_kept_for_sending_a_test_lead(open_editor):
+def bearer_offer_editor(open_editor, url: str) -> OfferEditor:
     editor = open_editor()
-    assert editor.tabs.tabText(4) == "Test"
-    assert editor.tabs.widget(4) is editor.test_panel
-    assert editor.test_layout.count() == 2
+    editor.name_edit.setText("Solar DE")
+    editor.url_edit.setText(url)
+    editor.apply_preset("json_bearer")
+    editor.auth_secret_edit.setText(PASSWORD)
+    return editor
+
+
+def test_the_test_tab_shows_the_exact_request_with_the_secret_masked(open_editor):
+    editor = bearer_offer_editor(open_editor, "https://api.example.com/v1/leads")
+
+    editor.tabs.setCurrentIndex(TEST_TAB)
+
+    shown = editor.test_panel.request_view.toPlainText()
+    assert shown.startswith("POST https://api.example.com/v1/leads\n")
+    assert "Authorization: Bearer ••••••" in shown
+    assert PASSWORD not in shown
+    assert '"email": "test.lead@example.com"' in shown
+    assert editor.test_panel.send_button.isEnabled()
+
+
+def test_a_test_lead_without_its_secret_says_what_is_missing(open_editor):
+    editor = bearer_offer_editor(open_editor, "https://api.example.com/v1/leads")
+    editor.auth_secret_edit.setText("")
+
+    editor.tabs.setCurrentIndex(TEST_TAB)
+
+    assert "bearer token" in editor.test_panel.problem_label.text()
+    assert not editor.test_panel.send_button.isEnabled()
+
+
+def test_a_test_lead_is_sent_once_and_its_answer_read_by_the_rules(
+    qtbot, open_editor, httpserver, monkeypatch
+):
+    httpserver.expect_oneshot_request("/v1/leads", method="POST").respond_with_json(
+        {"uuid": "7d1c", "auto_login_url": "https://brand.example/login/7d1c"}
+    )
+    editor = bearer_offer_editor(open_editor, httpserver.url_for("/v1/leads"))
+    editor.tabs.setCurrentIndex(TEST_TAB)
+    panel = editor.test_panel
+    panel.sample_edits["email"].setText("qa@brand.example")
+    monkeypatch.setattr(QMessageBox, "question", lambda *args: QMessageBox.StandardButton.Yes)
+
+    with qtbot.waitSignal(panel.sent, timeout=10_000):
+        panel.send_button.click()
+
+    [(request, _response)] = httpserver.log
+    assert request.headers["Authorization"] == f"Bearer {PASSWORD}"
+    assert request.get_json()["email"] == "qa@brand.example"
+    shown = panel.result_label.text()
+    assert "Result: Accepted" in shown
+    assert "Advertiser's lead id: 7d1c" in shown
+    assert "Auto-login link: https://brand.example/login/7d1c" in shown
+    assert "#2e7d32" in panel.result_label.styleSheet()
 
 
 @pytest.mark.parametrize(

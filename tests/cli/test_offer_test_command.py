@@ -1,0 +1,67 @@
+"""`leaddesk offer test`: the request for a test lead, and sending it to a local server."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from leaddesk.cli.main import main
+
+TOKEN = "tok-5e1f-secret"
+
+
+@pytest.fixture
+def cli(tmp_path, capsys, monkeypatch):
+    data = str(tmp_path / "data")
+    monkeypatch.setenv("OFFER_TOKEN", TOKEN)
+
+    def run(*args: str) -> tuple[int, str, str]:
+        code = main(["--data-dir", data, *args])
+        captured = capsys.readouterr()
+        return code, captured.out, captured.err
+
+    return run
+
+
+def add_bearer_offer(cli, url: str) -> None:
+    code, _, err = cli(
+        *("offer", "add", "Solar", "--url", url, "--preset", "json_bearer"),
+        *("--secret-env", "OFFER_TOKEN"),
+    )
+    assert code == 0, err
+
+
+def test_the_request_is_shown_with_the_secret_masked_and_nothing_is_sent(cli, httpserver):
+    add_bearer_offer(cli, httpserver.url_for("/leads"))
+
+    code, out, _ = cli("offer", "test", "Solar", "--field", "email=qa@brand.example")
+
+    assert code == 0
+    assert "Authorization: Bearer ••••••" in out
+    assert TOKEN not in out
+    assert '"email": "qa@brand.example"' in out
+    assert "Not sent" in out
+    assert httpserver.log == []
+
+
+def test_send_sends_once_and_says_how_the_answer_reads(cli, httpserver):
+    httpserver.expect_oneshot_request("/leads", method="POST").respond_with_json(
+        {"code": "duplicate", "message": "Lead already exists"}, status=409
+    )
+    add_bearer_offer(cli, httpserver.url_for("/leads"))
+
+    code, out, _ = cli("offer", "test", "Solar", "--send")
+
+    assert code == 1
+    [(request, _response)] = httpserver.log
+    assert json.loads(request.data)["email"] == "test.lead@example.com"
+    assert "Result: Duplicate" in out
+    assert "HTTP status: 409" in out
+    assert "Reason: Lead already exists" in out
+
+
+def test_an_unknown_offer_is_named(cli):
+    code, _, err = cli("offer", "test", "Nowhere")
+    assert code == 1
+    assert "Nowhere" in err
