@@ -120,13 +120,24 @@ def _request_for(
     session: Session, distribution: Distribution, lead: Lead, offer: Offer, config: OfferConfig
 ) -> OutgoingRequest:
     affiliate = session.get_one(Affiliate, distribution.affiliate_id)
-    fields = {name: getattr(lead, name) for name in LEAD_FIELDS}
-    if config.fields:
-        # Field rules name what goes; without them only the lead's own fields do, as always.
-        fields = {**{k: str(v) for k, v in (lead.extra or {}).items()}, **fields}
+    columns = {name: getattr(lead, name) for name in LEAD_FIELDS}
+    fields = fields_to_send(config, columns, lead.extra or {})
     secrets = offer_secrets.load(session, offer.id, config.secret_names())
     values = LeadValues(fields, affiliate.id, affiliate.name, dict(distribution.fixed_fields))
     return build_request(config, values, secrets)
+
+
+def fields_to_send(
+    config: OfferConfig, columns: dict[str, str], extra: dict[str, object]
+) -> dict[str, str]:
+    """The lead's values a request may use: with field rules, its extra fields too.
+
+    Field rules name what goes; without them only the lead's own columns go, as they always
+    have, so custom columns of a file never reach an advertiser unasked.
+    """
+    if not config.fields:
+        return dict(columns)
+    return {**{name: str(value) for name, value in extra.items()}, **columns}
 
 
 def _pause_for(distribution: Distribution, reason: str) -> None:

@@ -16,7 +16,7 @@ from leaddesk.core.offer_config import OfferConfig
 from leaddesk.core.offer_request import LeadValues, OutgoingRequest, build_request
 from leaddesk.core.status import DeliveryState
 from leaddesk.services import offer_secrets
-from leaddesk.services.deliveries import Outcome
+from leaddesk.services.deliveries import LEAD_FIELDS, Outcome, fields_to_send
 
 # A made-up person whose every field says it is a test; the manager may change any of them.
 SAMPLE_FIELDS: dict[str, str] = {
@@ -77,10 +77,12 @@ class SentTestLead:
         return shown
 
 
-def sample_lead(fields: Mapping[str, str] | None = None) -> LeadValues:
-    """The made-up test lead, with any fields the manager changed."""
+def sample_lead(config: OfferConfig, fields: Mapping[str, str] | None = None) -> LeadValues:
+    """The made-up test lead, with any fields the manager changed, as a real lead goes."""
+    values = {**SAMPLE_FIELDS, **(fields or {})}
+    columns = {name: values.pop(name, "") for name in LEAD_FIELDS}
     return LeadValues(
-        fields={**SAMPLE_FIELDS, **(fields or {})},
+        fields=fields_to_send(config, columns, values),
         affiliate_id=SAMPLE_AFFILIATE_ID,
         affiliate_name=SAMPLE_AFFILIATE_NAME,
         fixed_fields={},
@@ -99,7 +101,7 @@ def prepare(
     config: OfferConfig, secrets: Mapping[str, str], fields: Mapping[str, str] | None = None
 ) -> OutgoingRequest:
     """The exact request the offer sends for the test lead; InputError says what is missing."""
-    return build_request(config, sample_lead(fields), secrets)
+    return build_request(config, sample_lead(config, fields), secrets)
 
 
 def send(request: OutgoingRequest, config: OfferConfig) -> SentTestLead:
