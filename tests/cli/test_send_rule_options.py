@@ -81,7 +81,9 @@ def test_a_distribution_sets_caps_of_its_own(listed):
         *("--every", "1m", "--cap-country", "DE:1", "--timezone", "Asia/Tokyo"),
     )
     assert code == 0
-    assert only_row(listed)["send_rules"] == "DE 1 a day"
+    row = only_row(listed)
+    assert row["send_rules"] == "DE 1 a day"
+    assert (row["waiting_reason"], row["waiting_until"], row["status_reason"]) == ("", None, "")
 
 
 @pytest.mark.parametrize(
