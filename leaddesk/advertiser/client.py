@@ -102,9 +102,6 @@ class AdvertiserClient:
 
     def send(self, request: OutgoingRequest, rules: ResponseRules | None = None) -> Outcome:
         """Send one lead once and say what came of it; `rules` read the answer."""
-        if isinstance(request, str):
-            # The engine's call of today, send(url, payload), until it calls send_json.
-            return self.send_json(request, rules)  # type: ignore[arg-type]
         refusal = _refusal_before_sending(request)
         if refusal is not None:
             return refusal
