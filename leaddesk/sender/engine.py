@@ -331,6 +331,9 @@ class Sender:
             self._wait_by_rules(distribution_id, decision)
             return False
         if claim is None:
+            # Nothing left to send, or the offer could not build a request and the
+            # distribution was paused with the reason: either way its row may have changed.
+            self._on_change(distribution_id)
             return False
         with self._lock:
             self._in_flight[distribution_id] += 1

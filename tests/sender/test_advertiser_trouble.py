@@ -10,6 +10,7 @@ from dataclasses import replace
 from running_sender import distribute, distribution, states, wait_until
 from werkzeug import Request, Response
 
+from leaddesk.core.offer_presets import preset
 from leaddesk.core.status import DeliveryState, Status
 from leaddesk.services import directory
 from leaddesk.storage.models import Offer
@@ -108,3 +109,24 @@ def test_an_answer_too_late_marks_the_lead_unknown_and_never_sends_it_again(
     }
     finished = distribution(database, distribution_id)
     assert (finished.unknown, finished.failed) == (1, 0)
+
+
+def test_an_offer_without_its_secret_pauses_the_list_and_sends_nothing(
+    httpserver, database, make_list, make_offer, running
+):
+    affiliate_id, offer_id = make_offer(httpserver.url_for("/leads"))
+    with database.writer() as session:
+        offer = session.get_one(Offer, offer_id)
+        config = preset("json_bearer").config(offer.url)
+        directory.update_offer(session, offer_id, offer.name, offer.url, None, config)
+        session.commit()
+    distribution_id = distribute(database, make_list(count=2), affiliate_id, offer_id)
+    running()
+
+    wait_until(lambda: distribution(database, distribution_id).status == Status.PAUSED.value)
+
+    paused = distribution(database, distribution_id)
+    assert paused.status_reason.startswith("Paused: ")
+    assert "bearer token" in paused.status_reason
+    assert httpserver.log == []
+    assert states(database, distribution_id) == {DeliveryState.QUEUED.value: 2}
