@@ -10,7 +10,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from datetime import datetime
 from pathlib import Path
 
@@ -22,7 +22,6 @@ from leaddesk.core.lead_import import (
     LEAD_FIELDS,
     ImportResult,
     LeadRecord,
-    LeadStream,
     Preview,
     ReadOptions,
     RefusedRecord,
@@ -41,6 +40,7 @@ from leaddesk.core.lead_keys import (
 from leaddesk.errors import DataFileError, InputError, NotFoundError
 from leaddesk.services.directory import clean_name, resolve_manager
 from leaddesk.services.lead_history import leads_of_list
+from leaddesk.services.lead_staging import LEAD_COLUMNS, ImportSummary, stage
 from leaddesk.storage.database import Database, describe_error
 from leaddesk.storage.models import Distribution, Lead, LeadList, RefusedRow, Setting
 
@@ -439,35 +439,11 @@ def _raw_of(record: LeadRecord) -> dict[str, str]:
 
 # Importing a large file in batches ------------------------------------------------------------
 
-IMPORT_BATCH_ROWS = 5_000
 MAPPING_KEY_PREFIX = "mapping:"
 STAGING_PREFIX = ".import-"
 # A staging file this old was left by an import that did not finish (a crash or power loss).
 STALE_STAGING_S = 24 * 3600
-_STAGING_SCHEMA = (
-    "CREATE TABLE lead (row_number INTEGER, first_name TEXT, last_name TEXT, email TEXT, "
-    "phone TEXT, country TEXT, language TEXT, extra TEXT)",
-    "CREATE TABLE refused_row (row_number INTEGER, reason TEXT, raw TEXT)",
-)
 DEFAULT_OPTIONS = ReadOptions()
-_LEAD_COLUMNS = "row_number, first_name, last_name, email, phone, country, language, extra"
-
-
-@dataclass
-class ImportSummary:
-    """What an import read and stored, for the manager."""
-
-    rows_read: int = 0
-    leads: int = 0
-    refused: list[RefusedRecord] = field(default_factory=list)
-    duplicates: int = 0
-    encoding: str = ""
-    delimiter: str = ""
-    notes: list[str] = field(default_factory=list)
-    kind: str = ""
-    sheet: str = ""
-    header_row: int = 0
-    mapping: dict[str, str] = field(default_factory=dict)
 
 
 def import_stream(
@@ -487,31 +463,54 @@ def import_stream(
     no one ever sees a part of the list, and a cancelled (ImportCancelled) or failed import
     leaves nothing in the data file. The staging file is removed in every case.
     """
-    title = clean_name(title, "lead list")
-    with database.session() as session:
-        _refuse_taken_title(session, title)
+    title = import_title(database, title)
     path = Path(path)
     stream = read_leads(path, options, progress, cancel)
-    _remove_stale_staging(database.path.parent)
-    staging = database.path.parent / f"{STAGING_PREFIX}{uuid.uuid4().hex}.sqlite"
+    staging = new_staging_file(database)
     try:
         try:
-            summary = _stage(stream, staging)
+            summary = stage(stream, staging)
         except (sqlite3.Error, OSError) as error:
             # The staging file sits beside the data file: a full disk stops it first.
             raise DataFileError(describe_error(error, database.path)) from error
-        if not summary.leads:
-            raise InputError(
-                f"No row of {path.name} has a valid e-mail or phone, so no list was made "
-                f"({len(summary.refused):,} rows refused). Check the header row and the "
-                "column mapping."
-            )
-        lead_list_id = _publish(database, staging, title, summary, manager_name, str(path))
+        return finish_import(database, staging, title, summary, manager_name, path)
     finally:
         stream.close()
         staging.unlink(missing_ok=True)
+
+
+def import_title(database: Database, title: str) -> str:
+    """The title of a list about to be imported, cleaned; an InputError if it is taken."""
+    title = clean_name(title, "lead list")
+    with database.session() as session:
+        _refuse_taken_title(session, title)
+    return title
+
+
+def new_staging_file(database: Database) -> Path:
+    """A name for a new staging file beside the data file; leftovers of old imports go."""
+    _remove_stale_staging(database.path.parent)
+    return database.path.parent / f"{STAGING_PREFIX}{uuid.uuid4().hex}.sqlite"
+
+
+def finish_import(
+    database: Database,
+    staging: Path,
+    title: str,
+    summary: ImportSummary,
+    manager_name: str | None,
+    path: Path,
+) -> tuple[int, ImportSummary]:
+    """Make the list of a staged import, and remember the column mapping it used."""
+    if not summary.leads:
+        raise InputError(
+            f"No row of {path.name} has a valid e-mail or phone, so no list was made "
+            f"({len(summary.refused):,} rows refused). Check the header row and the "
+            "column mapping."
+        )
+    lead_list_id = _publish(database, staging, title, summary, manager_name, str(path))
     with database.writer() as session:
-        remember_mapping(session, header_signature(stream.headers), stream.mapping)
+        remember_mapping(session, header_signature(summary.headers), summary.mapping)
         session.commit()
     log.info(
         "Imported list %s: %d rows, %d leads, %d refused",
@@ -536,60 +535,6 @@ def _remove_stale_staging(folder: Path) -> None:
                 leftover.unlink()
         except OSError:
             continue
-
-
-def _stage(stream: LeadStream, staging: Path) -> ImportSummary:
-    """Write the stream's leads and refused rows to a staging file, batch by batch."""
-    summary = ImportSummary()
-    connection = sqlite3.connect(staging)
-    try:
-        connection.execute("PRAGMA journal_mode = OFF")
-        connection.execute("PRAGMA synchronous = OFF")
-        for statement in _STAGING_SCHEMA:
-            connection.execute(statement)
-        leads: list[tuple] = []
-        refused: list[tuple] = []
-        for record in stream:
-            if isinstance(record, LeadRecord):
-                leads.append(_lead_row(record))
-                if len(leads) >= IMPORT_BATCH_ROWS:
-                    _write_batch(connection, leads, refused)
-                    summary.leads += len(leads)
-                    leads = []
-            else:
-                summary.refused.append(record)
-                refused.append((record.row_number, record.reason, json.dumps(record.raw)))
-                summary.duplicates += is_duplicate_reason(record.reason)
-        _write_batch(connection, leads, refused)
-        summary.leads += len(leads)
-        connection.commit()
-    finally:
-        connection.close()
-    summary.rows_read = stream.rows_read
-    summary.encoding, summary.delimiter = stream.encoding, stream.delimiter
-    summary.notes = stream.notes
-    summary.kind, summary.sheet = stream.kind, stream.sheet
-    summary.header_row, summary.mapping = stream.header_row, dict(stream.mapping)
-    return summary
-
-
-def _lead_row(lead: LeadRecord) -> tuple:
-    return (
-        lead.row_number,
-        lead.first_name,
-        lead.last_name,
-        lead.email,
-        lead.phone,
-        lead.country,
-        lead.language,
-        json.dumps(lead.extra),
-    )
-
-
-def _write_batch(connection: sqlite3.Connection, leads: list[tuple], refused: list) -> None:
-    connection.executemany(f"INSERT INTO lead ({_LEAD_COLUMNS}) VALUES (?,?,?,?,?,?,?,?)", leads)
-    connection.executemany("INSERT INTO refused_row VALUES (?,?,?)", refused)
-    refused.clear()
 
 
 def _publish(
@@ -622,8 +567,8 @@ def _publish(
             session.flush()
             session.execute(
                 text(
-                    f"INSERT INTO lead (lead_list_id, {_LEAD_COLUMNS}) "
-                    f"SELECT :list_id, {_LEAD_COLUMNS} FROM staging.lead ORDER BY rowid"
+                    f"INSERT INTO lead (lead_list_id, {LEAD_COLUMNS}) "
+                    f"SELECT :list_id, {LEAD_COLUMNS} FROM staging.lead ORDER BY rowid"
                 ),
                 {"list_id": lead_list.id},
             )

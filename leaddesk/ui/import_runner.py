@@ -1,10 +1,13 @@
-"""Runs a lead file import on a thread of its own and reports its progress to the window."""
+"""Runs a lead file import off the window's thread and reports its progress to the window.
+
+The file is read and checked in a process of its own (see `import_process`); a thread of the
+window's process waits for it, passes its progress on, and makes the list at the end.
+"""
 
 from __future__ import annotations
 
 import logging
 import threading
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -13,16 +16,13 @@ from PySide6.QtCore import QCoreApplication, QObject, QThread, Signal, Slot
 from leaddesk.core.import_progress import ImportPace
 from leaddesk.core.lead_import import ImportCancelled, ReadOptions
 from leaddesk.errors import LeadDeskError
-from leaddesk.services import lead_lists
+from leaddesk.services import import_process
 from leaddesk.storage.database import Database
 
 log = logging.getLogger(__name__)
 
 # An import checks for Cancel between batches; waiting longer means the data file is stuck.
 THREAD_WAIT_MS = 30_000
-# Reading a file is pure Python and keeps the interpreter lock; between each thousand rows
-# the import sleeps this long, so the window's thread always gets a turn to run.
-YIELD_TO_WINDOW_S = 0.002
 UNEXPECTED_ERROR = "An unexpected error stopped the import; the details are in the log."
 
 
@@ -59,7 +59,7 @@ class ImportWorker(QObject):
         request = self._request
         outcome: tuple = ()
         try:
-            list_id, summary = lead_lists.import_stream(
+            list_id, summary = import_process.import_in_process(
                 self._database,
                 request.path,
                 request.title,
@@ -88,7 +88,6 @@ class ImportWorker(QObject):
 
     def _on_rows(self, rows: int) -> None:
         self._rows = rows
-        time.sleep(YIELD_TO_WINDOW_S)
         report = self._pace.update(rows)
         if report is not None:
             self.progress.emit(report.rows, report.rows_per_s, report.seconds_left)

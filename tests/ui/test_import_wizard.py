@@ -23,9 +23,10 @@ from leaddesk.ui.sender_worker import SenderThread
 IMPORT_TIMEOUT_MS = 180_000
 SEND_TIMEOUT_MS = 20_000
 TICK_MS = 10
-# The aim is no pause over 100 ms, and the figure is printed; the assertion leaves room for a
-# loaded machine while still failing when the import blocks the window (pauses of seconds).
-MAX_EVENT_LOOP_PAUSE_S = 0.25
+# The requirement: no pause over 100 ms. With the file read in a process of its own the
+# longest pause is some 15-25 ms, and under 60 ms with the two cores of the machine
+# oversubscribed twice over; the figure is printed.
+MAX_EVENT_LOOP_PAUSE_S = 0.1
 # The sender's pacing varies each gap by up to 0.7 of the interval (two jitters of 0.35).
 SEND_GAP_RANGE_S = (0.3, 1.7)
 COUNTRIES = (("DE", "+49 30 {:07d}"), ("FR", "+33 1 {:08d}"), ("GB", "+44 20 7{:07d}"))
