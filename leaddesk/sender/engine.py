@@ -264,8 +264,11 @@ class Sender:
             # The anchor was set by a wall-clock moment; carry over only a little of the time
             # elapsed since then: enough for the first lead to leave now, too little for the
             # next to follow at once, however far the wall clock was set ahead or back.
+            # An anchor ahead of now (a restart soon after the last lead) is kept, up to one
+            # interval, so restarting never sends the next lead early.
+            interval = distribution.interval_seconds
             elapsed = (utc_now() - distribution.anchor_at).total_seconds()
-            elapsed = min(max(elapsed, 0.0), CARRY_OVER_FRACTION * distribution.interval_seconds)
+            elapsed = min(max(elapsed, -interval), CARRY_OVER_FRACTION * interval)
             pace = _Pace(
                 anchor_key=key,
                 anchor_index=distribution.anchor_index,

@@ -20,7 +20,7 @@ from leaddesk.core.status import DeliveryState, Status, can_move
 from leaddesk.errors import InputError
 from leaddesk.services import offer_secrets
 from leaddesk.services.directory import offer_config
-from leaddesk.services.distributions import interval_of
+from leaddesk.services.distributions import interval_of, restart_anchor
 from leaddesk.services.send_rules import EffectiveRules, effective_rules
 from leaddesk.storage.models import Affiliate, Delivery, Distribution, Lead, Offer
 
@@ -287,12 +287,14 @@ def settle_interrupted(session: Session) -> int:
 
 
 def reanchor_active(session: Session) -> None:
-    """Restart the pace of every Active distribution from now, after a sender (re)starts."""
-    session.execute(
-        update(Distribution)
-        .where(Distribution.status == Status.ACTIVE.value)
-        .values(anchor_at=utc_now(), anchor_index=Distribution.sent)
-    )
+    """Restart the pace of every Active distribution after a sender (re)starts: its next lead
+    goes now, or one interval after its last lead if that is later."""
+    now = utc_now()
+    for distribution in session.scalars(
+        select(Distribution).where(Distribution.status == Status.ACTIVE.value)
+    ):
+        distribution.anchor_at = restart_anchor(distribution, now)
+        distribution.anchor_index = distribution.sent
     session.commit()
 
 

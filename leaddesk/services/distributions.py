@@ -185,6 +185,15 @@ def create_distribution(session: Session, new: NewDistribution) -> Distribution:
     return distribution
 
 
+def restart_anchor(distribution: Distribution, now: datetime) -> datetime:
+    """When the next lead may go as sending starts again: now, or one interval after the
+    last lead, whichever is later, so stopping and starting never brings two leads closer."""
+    if distribution.last_sent_at is None:
+        return now
+    interval = timedelta(seconds=interval_of(distribution).seconds)
+    return max(now, distribution.last_sent_at + interval)
+
+
 def interval_of(distribution: Distribution) -> SendInterval:
     return SendInterval(distribution.period_value, PeriodUnit(distribution.period_unit))
 
@@ -207,8 +216,8 @@ def apply_action(session: Session, distribution_id: int, action: Action) -> Dist
         )
     now = utc_now()
     if action is Action.RESUME:
-        # The pace starts again from now, with the next unsent lead.
-        distribution.anchor_at = now
+        # The pace starts again with the next unsent lead, now or one interval after the last.
+        distribution.anchor_at = restart_anchor(distribution, now)
         distribution.anchor_index = distribution.sent
     if action is Action.DONE:
         distribution.finished_at = now

@@ -232,3 +232,35 @@ def test_a_waiting_sender_takes_over_when_the_holder_stops(
 
     assert second.sender.holds_lease
     assert len(sandbox.received) == 6 == len(set(emails(sandbox)))
+
+
+def test_a_sender_started_again_soon_keeps_the_interval_after_the_last_lead(
+    database, sandbox, make_list, make_offer, running
+):
+    affiliate_id, offer_id = make_offer(sandbox.url)
+    distribution_id = distribute(database, make_list(count=3), affiliate_id, offer_id, every_s=3)
+    first_sender = running()
+    wait_until(lambda: distribution(database, distribution_id).accepted == 1)
+    first_sender.stop()
+
+    running()
+    wait_until(lambda: distribution(database, distribution_id).accepted == 2, timeout_s=10)
+
+    first, second = (entry["received_at"] for entry in sandbox.received[:2])
+    assert second - first >= 2.9
+
+
+def test_resuming_soon_after_a_pause_keeps_the_interval_after_the_last_lead(
+    database, sandbox, make_list, make_offer, running
+):
+    affiliate_id, offer_id = make_offer(sandbox.url)
+    distribution_id = distribute(database, make_list(count=3), affiliate_id, offer_id, every_s=3)
+    running()
+    wait_until(lambda: distribution(database, distribution_id).accepted == 1)
+    act(database, distribution_id, Action.PAUSE)
+    act(database, distribution_id, Action.RESUME)
+
+    wait_until(lambda: distribution(database, distribution_id).accepted == 2, timeout_s=10)
+
+    first, second = (entry["received_at"] for entry in sandbox.received[:2])
+    assert second - first >= 2.9
