@@ -327,8 +327,9 @@ def _add_send_rule_options(parser: argparse.ArgumentParser) -> None:
     rules = parser.add_argument_group("send windows and caps")
     rules.add_argument(
         "--window",
+        action="append",
         metavar="DAYS HOURS",
-        help="when leads may go, e.g. 'mon-fri 09:00-18:00' or 'daily 22:00-06:00'",
+        help="when leads may go, e.g. 'mon-fri 09:00-18:00' or 'daily 22:00-06:00' (repeatable)",
     )
     rules.add_argument(
         "--timezone", metavar="ZONE", help="the advertiser's time zone, e.g. Europe/Berlin"
@@ -341,10 +342,18 @@ def _add_send_rule_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def _send_rules(args: argparse.Namespace) -> SendRules:
+def _send_rules(args: argparse.Namespace, offer_time_zone: str | None = None) -> SendRules:
+    """The rules given; a distribution's window is read on its offer's clock unless told."""
+    window = "; ".join(args.window or [])
+    if offer_time_zone is not None and args.timezone and not window:
+        raise InputError(
+            "--timezone goes with --window here: a distribution without a window of its own "
+            "keeps its offer's, on the advertiser's clock."
+        )
     windows = SendWindows()
-    if args.window or args.timezone:
-        windows = SendWindows.parse(args.window, parse_time_zone(args.timezone or "UTC"))
+    if window or args.timezone:
+        zone = args.timezone or offer_time_zone or "UTC"
+        windows = SendWindows.parse(window, parse_time_zone(zone))
     caps = Caps.parse(args.cap_hour, args.cap_day, args.cap_total, args.cap_country)
     return SendRules(windows, caps)
 
@@ -602,10 +611,11 @@ def _offer_import(database: Database, args: argparse.Namespace) -> int:
 
 def _distribute(database: Database, args: argparse.Namespace) -> int:
     fixed = parse_fixed_fields(args.fixed)
-    own_rules = _send_rules(args)
     with database.writer() as session:
         lead_list = lead_lists.list_by_title(session, args.list_title)
         offer = directory.offer_by_name(session, args.offer)
+        offer_zone = SendRules.from_json(offer.send_rules).windows.time_zone
+        own_rules = _send_rules(args, offer_zone)
         if args.every:
             interval = SendInterval.parse(args.every)
         else:

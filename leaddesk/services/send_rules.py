@@ -99,9 +99,9 @@ def effective_rules(
 ) -> EffectiveRules:
     offer = SendRules.from_json(offer_rules)
     own = SendRules.from_json(distribution_rules)
+    # A window of the distribution's own replaces its offer's; without one, the offer's
+    # window holds on the advertiser's clock.
     windows = own.windows if own.windows.spans else offer.windows
-    if not own.windows.spans and own.windows.time_zone != SendWindows().time_zone:
-        windows = SendWindows(offer.windows.spans, own.windows.time_zone)
     return EffectiveRules(offer_id, windows, offer.caps, own.caps)
 
 

@@ -293,12 +293,8 @@ class CreateDistributionDialog(QDialog):
         """This distribution's own windows and caps, as the form gives them."""
         zone = parse_time_zone(self.zone_combo.currentText())
         text = self.window_edit.text().strip()
-        offer_zone = self._offer_send_rules().windows.time_zone
-        windows = SendWindows()
-        if text:
-            windows = SendWindows.parse(text, zone)
-        elif zone != offer_zone:
-            windows = SendWindows(time_zone=zone)
+        # Without a window of its own, the offer's holds on the advertiser's clock.
+        windows = SendWindows.parse(text, zone) if text else SendWindows()
         caps = Caps(
             per_day=self.cap_day_spin.value() or None,
             per_hour=self.cap_hour_spin.value() or None,

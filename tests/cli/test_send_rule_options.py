@@ -78,7 +78,7 @@ def test_a_distribution_sets_caps_of_its_own(listed):
     listed("offer", "add", "Solar", "--url", "http://127.0.0.1:9/leads")
     code, _, _ = listed(
         *("distribute", "--list", "Spring", "--affiliate", "North", "--offer", "Solar"),
-        *("--every", "1m", "--cap-country", "DE:1", "--timezone", "Asia/Tokyo"),
+        *("--every", "1m", "--cap-country", "DE:1"),
     )
     assert code == 0
     row = only_row(listed)
@@ -100,3 +100,36 @@ def test_a_wrong_rule_says_what_to_write(listed, option, value, message):
     )
     assert code == 1
     assert message in err
+
+
+def test_a_distributions_window_is_read_on_its_offers_clock(listed):
+    listed(
+        *("offer", "add", "Solar", "--url", "http://127.0.0.1:9/leads"),
+        *("--window", "mon-fri 09:00-18:00", "--timezone", "America/New_York"),
+    )
+    code, _, _ = listed(
+        *("distribute", "--list", "Spring", "--affiliate", "North", "--offer", "Solar"),
+        *("--every", "1m", "--window", "sat 10:00-12:00"),
+    )
+    assert code == 0
+    assert only_row(listed)["send_rules"] == "sending sat 10:00-12:00 America/New_York"
+
+
+def test_a_time_zone_without_a_window_of_its_own_is_refused(listed):
+    listed("offer", "add", "Solar", "--url", "http://127.0.0.1:9/leads")
+    code, _, err = listed(
+        *("distribute", "--list", "Spring", "--affiliate", "North", "--offer", "Solar"),
+        *("--every", "1m", "--timezone", "Asia/Tokyo"),
+    )
+    assert code == 1
+    assert "--timezone goes with --window" in err
+
+
+def test_several_windows_given_apart_are_all_kept(listed):
+    code, out, _ = listed(
+        *("offer", "add", "Solar", "--url", "http://127.0.0.1:9/leads"),
+        *("--window", "mon-fri 09:00-18:00", "--window", "sat 10:00-12:00"),
+        *("--timezone", "Europe/Berlin"),
+    )
+    assert code == 0
+    assert "Sending mon-fri 09:00-18:00; sat 10:00-12:00 Europe/Berlin." in out
