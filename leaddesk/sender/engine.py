@@ -59,6 +59,10 @@ HOLD_BACKOFF_S = (5.0, 10.0, 20.0, 40.0, 60.0, 120.0, 300.0)
 # A distribution waiting for its window or its cap looks at the wall clock this often, so a
 # clock that was set differently or a changed rule is noticed.
 WAIT_RECHECK_S = 30.0
+# Leads in a row that got no clear answer (outcome unknown, or failed) before the
+# distribution pauses: an advertiser in trouble must not use up the whole list.
+UNCLEAR_IN_A_ROW_PAUSE = 3
+UNCLEAR_STATES = frozenset({DeliveryState.UNKNOWN, DeliveryState.FAILED})
 
 
 @dataclass
@@ -115,6 +119,7 @@ class Sender:
         self._hold_backoff_s = retry_backoff_s or HOLD_BACKOFF_S
         self._holds: dict[int, _Hold] = {}
         self._waits: dict[int, _Wait] = {}
+        self._unclear_in_a_row: Counter[int] = Counter()
         self._outage_pause_s: dict[int, float] = {}
         self._lock = threading.Lock()
         self._in_flight: Counter[int] = Counter()
@@ -361,6 +366,7 @@ class Sender:
                 with self._lock:
                     self._holds.pop(claim.distribution_id, None)
             self._record(claim, outcome)
+            self._count_unclear(claim.distribution_id, outcome)
         finally:
             with self._lock:
                 self._in_flight[claim.distribution_id] -= 1
@@ -429,8 +435,31 @@ class Sender:
                 session.commit()
         except OperationalError as error:
             self._report(f"Cannot write to the data file: {error.orig}")
-        log.warning("Distribution %s paused by its rules", distribution_id)
+        log.warning(
+            "Distribution %s paused by LeadDesk; the reason is in its status", distribution_id
+        )
         self._on_change(distribution_id)
+
+    def _count_unclear(self, distribution_id: int, outcome: Outcome) -> None:
+        """Pause a distribution whose advertiser keeps answering nothing clear."""
+        if outcome.state is DeliveryState.QUEUED:
+            return
+        with self._lock:
+            if outcome.state not in UNCLEAR_STATES:
+                self._unclear_in_a_row.pop(distribution_id, None)
+                return
+            self._unclear_in_a_row[distribution_id] += 1
+            count = self._unclear_in_a_row[distribution_id]
+            if count < UNCLEAR_IN_A_ROW_PAUSE:
+                return
+            del self._unclear_in_a_row[distribution_id]
+        reason = outcome.reason.rstrip(".")
+        self._pause(
+            distribution_id,
+            f"Paused: {count} leads in a row got no clear answer from the advertiser (the "
+            f"last: {reason}). Check them in the delivery log and with the advertiser, then "
+            "resume.",
+        )
 
     def _hold(self, distribution_id: int, outcome: Outcome) -> Outcome:
         """The lead never left: hold its distribution, and pause it after a long outage."""

@@ -130,3 +130,26 @@ def test_an_offer_without_its_secret_pauses_the_list_and_sends_nothing(
     assert "bearer token" in paused.status_reason
     assert httpserver.log == []
     assert states(database, distribution_id) == {DeliveryState.QUEUED.value: 2}
+
+
+def test_an_advertiser_failing_again_and_again_pauses_the_list_before_it_is_used_up(
+    httpserver, database, make_list, make_offer, running
+):
+    recorder = Recorder(lambda _number: Response("upstream broke", 500))
+    httpserver.expect_request("/leads", method="POST").respond_with_handler(recorder)
+    affiliate_id, offer_id = make_offer(httpserver.url_for("/leads"))
+    distribution_id = distribute(database, make_list(count=10), affiliate_id, offer_id)
+    running()
+
+    wait_until(lambda: distribution(database, distribution_id).status == Status.PAUSED.value)
+    time.sleep(1.5)
+
+    paused = distribution(database, distribution_id)
+    assert paused.status_reason.startswith(
+        "Paused: 3 leads in a row got no clear answer from the advertiser (the last: "
+    )
+    assert sum(recorder.emails().values()) == 3
+    assert states(database, distribution_id) == {
+        DeliveryState.UNKNOWN.value: 3,
+        DeliveryState.QUEUED.value: 7,
+    }
