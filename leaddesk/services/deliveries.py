@@ -14,6 +14,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from leaddesk.core.clock import utc_now
+from leaddesk.core.lead_fields import EXTRA_FIELDS
 from leaddesk.core.offer_config import OUTAGE_PAUSE_AFTER_MIN, OfferConfig, ResponseRules
 from leaddesk.core.offer_request import LeadValues, OutgoingRequest, build_request
 from leaddesk.core.status import DeliveryState, Status, can_move
@@ -130,13 +131,15 @@ def _request_for(
 def fields_to_send(
     config: OfferConfig, columns: dict[str, str], extra: dict[str, object]
 ) -> dict[str, str]:
-    """The lead's values a request may use: with field rules, its extra fields too.
+    """The lead's values a request may use.
 
-    Field rules name what goes; without them only the lead's own columns go, as they always
-    have, so custom columns of a file never reach an advertiser unasked.
+    Field rules name what goes, from any of the lead's values. Without them every lead field
+    goes under its own name (IP, sub-ids, password... included), but never a custom column of
+    the file, which could hold anything and reaches an advertiser only when a rule names it.
     """
     if not config.fields:
-        return dict(columns)
+        known = {name: str(extra[name]) for name in EXTRA_FIELDS if extra.get(name)}
+        return {**columns, **known}
     return {**{name: str(value) for name, value in extra.items()}, **columns}
 
 
