@@ -160,10 +160,9 @@ class AdvertiserClient:
         if status in RATE_LIMIT_STATUSES:
             wait_s = retry_after_s(response.headers.get("Retry-After"))
             wait_s = RATE_LIMIT_WAIT_S if wait_s is None else wait_s
-            reason = f"rate-limited by {request.host} (HTTP {status}); trying again in "
-            return Outcome(
-                DeliveryState.QUEUED, reason=f"{reason}{wait_s:.0f} s.", wait_s=wait_s, **common
-            )
+            asked = "rate-limited by" if status == 429 else "busy at"
+            reason = f"{asked} {request.host} (HTTP {status}), which asked to wait {wait_s:.0f} s."
+            return Outcome(DeliveryState.QUEUED, reason=reason, wait_s=wait_s, **common)
         if status == PROXY_AUTH_STATUS and request.proxy_url:
             return _hold_and_pause(_proxy_auth_reason(request), **common)
         if 300 <= status < 400:

@@ -483,7 +483,7 @@ class Sender:
             if not outcome.pause:
                 reason = (
                     f"Paused after {format_duration(waited_s)} without reaching the "
-                    f"advertiser: {outcome.reason} Resume when it is back."
+                    f"advertiser ({outcome.reason.rstrip('.')}). Resume when it is back."
                 )
             log.warning("Distribution %s paused after an outage", distribution_id)
             return replace(outcome, reason=reason, wait_s=0.0, pause=True)
@@ -493,7 +493,9 @@ class Sender:
             wait_s,
             hold.tries,
         )
-        return replace(outcome, wait_s=wait_s)
+        return replace(
+            outcome, reason=f"Waiting for the advertiser: {outcome.reason}", wait_s=wait_s
+        )
 
     def waiting(self) -> dict[int, str]:
         """Distributions holding for their advertiser now, with the reason."""

@@ -401,5 +401,5 @@ def test_a_busy_advertiser_holds_the_lead_for_the_default_wait(advertiser) -> No
     assert outcome.state == DeliveryState.QUEUED
     assert outcome.http_status == 503
     assert outcome.wait_s == client.RATE_LIMIT_WAIT_S
-    assert outcome.reason == "rate-limited by 127.0.0.1 (HTTP 503); trying again in 30 s."
+    assert outcome.reason == "busy at 127.0.0.1 (HTTP 503), which asked to wait 30 s."
     assert server.requests == 1

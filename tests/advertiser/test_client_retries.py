@@ -126,7 +126,7 @@ def test_too_many_requests_holds_for_the_seconds_asked(httpserver_ipv4) -> None:
     outcome = send(request_to(httpserver_ipv4.url_for(PATH)))
 
     assert outcome == queued(
-        "rate-limited by 127.0.0.1 (HTTP 429); trying again in 120 s.",
+        "rate-limited by 127.0.0.1 (HTTP 429), which asked to wait 120 s.",
         120.0,
         http_status=429,
         response_text="slow down",
@@ -156,7 +156,7 @@ def test_unavailable_with_a_date_holds_until_that_moment(httpserver_ipv4) -> Non
     assert outcome.state == DeliveryState.QUEUED
     assert outcome.http_status == 503
     assert outcome.wait_s == pytest.approx(300, abs=3)
-    assert outcome.reason.startswith("rate-limited by 127.0.0.1 (HTTP 503); trying again in ")
+    assert outcome.reason.startswith("busy at 127.0.0.1 (HTTP 503), which asked to wait ")
     assert (outcome.pause, outcome.verdict) == (False, "")
     assert len(httpserver_ipv4.log) == 1
 
@@ -167,7 +167,7 @@ def test_unavailable_without_retry_after_holds_for_the_default_wait(httpserver_i
     outcome = send(request_to(httpserver_ipv4.url_for(PATH)))
 
     assert outcome == queued(
-        "rate-limited by 127.0.0.1 (HTTP 503); trying again in 30 s.",
+        "busy at 127.0.0.1 (HTTP 503), which asked to wait 30 s.",
         30.0,
         http_status=503,
         response_text="busy",

@@ -150,6 +150,7 @@ def test_an_advertiser_that_cannot_be_reached_holds_the_list_and_fails_no_lead(
     time.sleep(1.0)
 
     held = distribution(database, distribution_id)
+    assert held.waiting_reason.startswith("Waiting for the advertiser: ")
     assert "could not connect" in held.waiting_reason.lower()
     assert held.status == Status.ACTIVE.value
     assert (held.sent, held.failed, held.unknown) == (0, 0, 0)
