@@ -798,7 +798,7 @@ def delivery_line(row: delivery_log.DeliveryLogRow) -> str:
 
 
 DELIVERY_HEADER = (
-    f"{'Position':>8}  {'State':<15}  {'Time':<19}  {'HTTP':>4}  {'Duration':>8}  "
+    f"{'Position':>8}  {'State':<15}  {'Sent':<19}  {'HTTP':>4}  {'Duration':>8}  "
     f"{'Lead id':<14}  {'Reason':<{REASON_WIDTH}}  Lead"
 )
 

@@ -62,7 +62,7 @@ class LogColumn:
         "E-mail",
         "Phone",
         "State",
-        "Time",
+        "Sent at",
         "HTTP",
         "Duration",
         "Advertiser lead id",
@@ -129,7 +129,8 @@ _LEAD_NAME = func.ld_fold(func.trim(Lead.first_name + " " + Lead.last_name))
 _STATE_ORDER = case(
     {state.value: order for order, state in enumerate(DeliveryState)}, value=Delivery.state
 )
-_TIME = func.coalesce(Delivery.finished_at, Delivery.claimed_at)
+# A lead is shown at the moment it was sent; one never sent, at the moment it was skipped.
+_TIME = func.coalesce(Delivery.claimed_at, Delivery.finished_at)
 
 _SORT_KEYS = {
     LogColumn.POSITION: (Delivery.position,),
@@ -533,7 +534,7 @@ EXPORT_HEADERS = (
     "Phone",
     "State",
     "Verdict",
-    "Time (local)",
+    "Sent at (local)",
     "Attempts",
     "HTTP",
     "Duration (ms)",

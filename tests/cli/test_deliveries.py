@@ -104,7 +104,7 @@ def test_deliveries_prints_one_line_per_delivery(cli, spring):
     assert header.split() == [
         "Position",
         "State",
-        "Time",
+        "Sent",
         "HTTP",
         "Duration",
         "Lead",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from sqlalchemy import select, update
@@ -482,3 +482,19 @@ def test_export_writes_the_chosen_states_with_formulas_neutralised(database, spr
     assert failed["E-mail"] == '\'=HYPERLINK("x")@example.com'
     assert failed["State"] == "Failed"
     assert failed["Attempts"] == "3"
+
+
+def test_a_row_shows_when_its_lead_was_sent_not_when_the_answer_came(database, spring):
+    by_position = ids_by_position(database, spring)
+    sent_at, answered_at = datetime(2026, 12, 4, 9, 0, 0), datetime(2026, 12, 4, 9, 0, 30)
+    with database.writer() as session:
+        session.execute(
+            update(Delivery)
+            .where(Delivery.id == by_position[1])
+            .values(claimed_at=sent_at, finished_at=answered_at)
+        )
+        session.commit()
+    with database.session() as session:
+        row = delivery_log.load_rows(session, [by_position[1]])[by_position[1]]
+
+    assert row.time == sent_at

@@ -252,7 +252,7 @@ def test_every_column_of_a_row(dialog):
         "E-mail",
         "Phone",
         "State",
-        "Time",
+        "Sent at",
         "HTTP",
         "Duration",
         "Advertiser lead id",
