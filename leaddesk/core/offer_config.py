@@ -11,7 +11,7 @@ import re
 from dataclasses import asdict, dataclass, field, replace
 from enum import Enum
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlsplit
 
 from leaddesk.errors import InputError
 
@@ -24,6 +24,8 @@ OUTAGE_PAUSE_AFTER_MIN = 30
 FIELD_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_.\-\[\]]{0,99}$")
 HEADER_NAME = re.compile(r"^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,100}$")
 STATUS_LIST = re.compile(r"^\s*(\d{3}(\s*-\s*\d{3})?)(\s*,\s*\d{3}(\s*-\s*\d{3})?)*\s*$")
+# Header and query names that carry credentials, which must be kept as secrets.
+CREDENTIAL_NAME = re.compile(r"auth|token|key|secret|passw|pwd", re.IGNORECASE)
 LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 PROXY_SCHEMES = frozenset({"http", "https", "socks5", "socks5h"})
 # A template is plain text with `{name}` placeholders; a name is a lead field, a custom field
@@ -305,6 +307,17 @@ def _endpoint_problems(endpoint: Endpoint) -> list[str]:
     for header in endpoint.headers:
         if not HEADER_NAME.match(header.name):
             found.append(f"'{header.name}' is not a header name.")
+        elif not header.secret and header.value and CREDENTIAL_NAME.search(header.name):
+            found.append(
+                f"The header '{header.name}' looks like it carries a credential: mark it "
+                "Secret, so its value is kept apart and never shown, exported or logged."
+            )
+    for name, _value in parse_qsl(parts.query, keep_blank_values=True):
+        if CREDENTIAL_NAME.search(name):
+            found.append(
+                f"The URL carries '{name}=…': take it out of the URL and choose the "
+                "authentication 'API key in the query string', so the key is kept secret."
+            )
     named_auth = (AuthKind.HEADER, AuthKind.QUERY, AuthKind.BODY, AuthKind.BASIC)
     if endpoint.auth in named_auth and not endpoint.auth_name.strip():
         found.append("Name the header, field or user that carries the credentials.")

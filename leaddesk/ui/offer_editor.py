@@ -161,6 +161,8 @@ PROBLEM_PLACES = (
     ("unencrypted over http://", "url"),
     ("A GET request", "method"),
     ("is not a header name", "headers"),
+    ("carries a credential", "headers"),
+    ("The URL carries", "url"),
     ("carries the credentials", "auth"),
     ("timeout must be", "connection"),
     ("The proxy must", "connection"),

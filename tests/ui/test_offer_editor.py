@@ -430,6 +430,11 @@ def test_a_test_lead_is_sent_once_and_its_answer_read_by_the_rules(
         (OfferConfig.for_url("http://api.example.com"), "url"),
         (OfferConfig(endpoint=Endpoint(url="https://a.io", method=Method.GET)), "method"),
         (OfferConfig(endpoint=Endpoint(url="https://a.io", headers=(Header("a b"),))), "headers"),
+        (
+            OfferConfig(endpoint=Endpoint(url="https://a.io", headers=(Header("X-Key", "k1"),))),
+            "headers",
+        ),
+        (OfferConfig.for_url("https://a.io/leads?api_token=t1"), "url"),
         (OfferConfig(endpoint=Endpoint(url="https://a.io", auth=AuthKind.BODY)), "auth"),
         (OfferConfig(endpoint=Endpoint(url="https://a.io", read_timeout_s=0)), "connection"),
         (OfferConfig(endpoint=Endpoint(url="https://a.io", proxy_url="ftp://p")), "connection"),
