@@ -30,6 +30,7 @@ from leaddesk.core.offer_config import (
     Header,
     Method,
     OfferConfig,
+    header_secret,
 )
 from leaddesk.core.pacing import SendInterval
 from leaddesk.core.schedule import spread_interval
@@ -112,6 +113,16 @@ def build_parser() -> argparse.ArgumentParser:
     )
     offer_import.add_argument("file", metavar="FILE", help="the file, or - for standard input")
     offer_import.add_argument("--name", metavar="NAME", help="the new offer's name")
+    offer_secret = offer_commands.add_parser(
+        "secret", help="enter an offer's API key, token or password, or a secret header's value"
+    )
+    offer_secret.add_argument("name", metavar="NAME")
+    offer_secret.add_argument(
+        "--header", metavar="HEADER", help="the secret header to set (default: the credentials)"
+    )
+    given = offer_secret.add_mutually_exclusive_group(required=True)
+    given.add_argument("--secret", action="store_true", help="ask for it without showing it")
+    given.add_argument("--secret-env", metavar="VAR", help="read it from this variable")
     offer_test_command = offer_commands.add_parser(
         "test",
         help="show the exact request for a made-up test lead, secrets masked; --send sends it",
@@ -455,7 +466,29 @@ def _offer(database: Database, args: argparse.Namespace) -> int:
         "export": _offer_export,
         "import": _offer_import,
         "test": _offer_test,
+        "secret": _offer_secret,
     }[args.offer_command](database, args)
+
+
+def _offer_secret(database: Database, args: argparse.Namespace) -> int:
+    with database.writer() as session:
+        offer = directory.offer_by_name(session, args.name)
+        config = directory.offer_config(offer)
+        name = header_secret(args.header) if args.header else AUTH_SECRET
+        if name not in config.secret_names():
+            needed = ", ".join(
+                offer_secrets.secret_label(config, each) for each in config.secret_names()
+            )
+            raise InputError(
+                f"The offer '{offer.name}' keeps no such secret. It needs: {needed or 'none'}."
+            )
+        value = _secret_value(args, offer_secrets.secret_label(config, name))
+        kept = offer_secrets.store(session, offer.id, name, value)
+        session.commit()
+    print(f"The {offer_secrets.secret_label(config, name)} of '{offer.name}' is kept in {kept}.")
+    if kept == offer_secrets.IN_DATA_FILE:
+        print(NO_KEYRING_NOTE, file=sys.stderr)
+    return 0
 
 
 def _offer_test(database: Database, args: argparse.Namespace) -> int:
@@ -554,15 +587,19 @@ def _secret(args: argparse.Namespace, config: OfferConfig) -> str:
         return ""
     if config.endpoint.auth is AuthKind.NONE:
         raise InputError("A secret needs an authentication: add --auth (and --auth-name).")
+    return _secret_value(args, offer_secrets.secret_label(config, AUTH_SECRET))
+
+
+def _secret_value(args: argparse.Namespace, label: str) -> str:
+    """A secret from the environment variable named, or typed unseen."""
     if args.secret_env:
         value = os.environ.get(args.secret_env, "")
         if not value:
             raise InputError(f"The environment variable {args.secret_env} is not set or empty.")
         return value
-    label = offer_secrets.secret_label(config, AUTH_SECRET)
     value = getpass.getpass(f"{label}: ")
     if not value:
-        raise InputError("No secret was typed; nothing was added.")
+        raise InputError("No secret was typed; nothing was kept.")
     return value
 
 

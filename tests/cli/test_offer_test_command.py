@@ -65,3 +65,39 @@ def test_an_unknown_offer_is_named(cli):
     code, _, err = cli("offer", "test", "Nowhere")
     assert code == 1
     assert "Nowhere" in err
+
+
+def test_a_secret_header_is_entered_from_the_command_line_and_used(cli, httpserver, monkeypatch):
+    httpserver.expect_oneshot_request("/leads", method="POST").respond_with_json(
+        {"status": True, "data": "https://brand.example/login/1"}
+    )
+    code, _, _ = cli(
+        *("offer", "add", "Keys", "--url", httpserver.url_for("/leads")),
+        *("--preset", "json_keys_in_headers", "--secret-env", "OFFER_TOKEN"),
+    )
+    assert code == 0
+    code, _, err = cli("offer", "test", "Keys")
+    assert code == 1 and "Api-Password" in err
+
+    monkeypatch.setenv("HEADER_VALUE", "hdr-9f2e")
+    code, out, _ = cli(
+        "offer", "secret", "Keys", "--header", "Api-Password", "--secret-env", "HEADER_VALUE"
+    )
+    assert code == 0 and "is kept in" in out
+    code, out, _ = cli("offer", "test", "Keys", "--send")
+
+    assert code == 0
+    [(request, _response)] = httpserver.log
+    assert request.headers["Api-Password"] == "hdr-9f2e"
+    assert "hdr-9f2e" not in out
+
+
+def test_a_secret_the_offer_does_not_keep_is_refused(cli):
+    add_bearer_offer(cli, "https://api.example.com/leads")
+
+    code, _, err = cli(
+        "offer", "secret", "Solar", "--header", "X-Nope", "--secret-env", "OFFER_TOKEN"
+    )
+
+    assert code == 1
+    assert "keeps no such secret. It needs: Bearer token." in err
