@@ -152,6 +152,11 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="N",
         help="N leads a day spread evenly over the send window (LeadDesk picks the pace)",
     )
+    distribute.add_argument(
+        "--include-repeats",
+        action="store_true",
+        help="also send leads this offer already received (left out by default)",
+    )
     _add_send_rule_options(distribute)
     distribute.add_argument("--title", metavar="TITLE")
     distribute.add_argument("--manager", metavar="NAME")
@@ -666,6 +671,7 @@ def _distribute(database: Database, args: argparse.Namespace) -> int:
             interval=interval,
             fixed_fields=fixed,
             manager_name=args.manager,
+            include_repeats=args.include_repeats,
             send_rules=own_rules,
         )
         distribution = distributions.create_distribution(session, new)

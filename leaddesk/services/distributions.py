@@ -93,8 +93,8 @@ def check_new_distribution(session: Session, new: NewDistribution) -> dict[str, 
         repeats = count_already_sent(session, lead_list.id, new.offer_id)
         if repeats and repeats >= lead_list.lead_count:
             problems["lead_list"] = (
-                "Every lead of this list was already sent to this offer. Choose “Send them "
-                "anyway” to send them again."
+                "Every lead of this list was already sent to this offer. To send them again, "
+                "tick “Send them anyway” (on the command line: --include-repeats)."
             )
     return problems
 

@@ -5,8 +5,12 @@ from __future__ import annotations
 import json
 
 import pytest
+from sqlalchemy import update
 
 from leaddesk.cli.main import main
+from leaddesk.core.clock import utc_now
+from leaddesk.storage.database import open_database
+from leaddesk.storage.models import Delivery
 
 
 @pytest.fixture
@@ -133,3 +137,20 @@ def test_several_windows_given_apart_are_all_kept(listed):
     )
     assert code == 0
     assert "Sending mon-fri 09:00-18:00; sat 10:00-12:00 Europe/Berlin." in out
+
+
+def test_a_list_sent_already_goes_again_only_when_asked(listed, tmp_path):
+    listed("offer", "add", "Solar", "--url", "http://127.0.0.1:9/leads")
+    distribute = ("distribute", "--list", "Spring", "--affiliate", "North", "--offer", "Solar")
+    assert listed(*distribute, "--every", "1m")[0] == 0
+    database = open_database(tmp_path / "data")
+    with database.writer() as session:
+        session.execute(update(Delivery).values(state="accepted", claimed_at=utc_now()))
+        session.commit()
+    database.close()
+
+    code, _, err = listed(*distribute, "--every", "1m", "--title", "Again")
+    assert code == 1 and "--include-repeats" in err
+
+    code, out, _ = listed(*distribute, "--every", "1m", "--title", "Again", "--include-repeats")
+    assert code == 0 and "3 leads" in out
