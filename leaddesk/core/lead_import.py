@@ -561,11 +561,24 @@ class LeadStream(Iterator["LeadRecord | RefusedRecord"]):
         self.rows_read = 0
         self._progress = progress
         self._cancel = cancel
+        self._reader: _LeadRowReader | None = None
         self._records = self._read(options)
 
     @property
     def notes(self) -> list[str]:
-        return self.layout.notes()
+        notes = self.layout.notes()
+        reader = self._reader
+        for count, what in (
+            (reader.kept_without_email if reader else 0, "e-mail"),
+            (reader.kept_without_phone if reader else 0, "phone"),
+        ):
+            if count:
+                leads = "1 lead was" if count == 1 else f"{count:,} leads were"
+                notes.append(
+                    f"{leads} kept without their {what}, which was not valid; the text is kept "
+                    "as a custom field of the lead."
+                )
+        return notes
 
     def __next__(self) -> LeadRecord | RefusedRecord:
         return next(self._records)
@@ -576,7 +589,7 @@ class LeadStream(Iterator["LeadRecord | RefusedRecord"]):
 
     def _read(self, options: ReadOptions) -> Iterator[LeadRecord | RefusedRecord]:
         layout = self.layout
-        reader = _LeadRowReader(
+        reader = self._reader = _LeadRowReader(
             layout.headers,
             layout.header_width,
             layout.mapping,
@@ -707,6 +720,9 @@ class _LeadRowReader:
         self.required = sorted(set(required) - {""}, key=LEAD_FIELDS.index)
         self.email_rows = KeyIndex()
         self.phone_rows = KeyIndex()
+        # Leads kept for their phone (or e-mail) whose other contact was not valid.
+        self.kept_without_email = 0
+        self.kept_without_phone = 0
 
     def read(self, row_number: int, cells: list[str]) -> LeadRecord | RefusedRecord:
         # A short row's missing cells are empty; overflow cells are handled below.
@@ -811,6 +827,8 @@ class _LeadRowReader:
                 raise _Unusable("no e-mail or phone")
             raise _Unusable("no valid e-mail or phone: " + "; ".join(problems))
         self._check_required(lead, raw)
+        self.kept_without_email += bool(email_problems and not lead.email)
+        self.kept_without_phone += bool(phone_problems and not lead.phone)
         return lead
 
     def _check_required(self, lead: LeadRecord, raw: dict[str, str]) -> None:

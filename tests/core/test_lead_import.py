@@ -478,3 +478,25 @@ def test_a_huge_value_refuses_its_row_with_a_reason(tmp_path):
         "a value of 300,000 characters; the longest LeadDesk takes is 10,000"
     )
     assert len(refused.raw["Notes"]) == 201
+
+
+def test_a_lead_kept_without_its_invalid_contact_is_said_so(tmp_path):
+    path = tmp_path / "contacts.csv"
+    path.write_text(
+        "first_name,email,phone,country\n"
+        "Ann,not-an-email,+4915112345678,DE\n"
+        "Ben,ben@example.com,12,DE\n"
+        "Cid,also-not-one,+4915112345679,DE\n",
+        encoding="utf-8",
+    )
+
+    result = read_lead_file(path)
+
+    assert [lead.email for lead in result.leads] == ["", "ben@example.com", ""]
+    assert result.leads[0].extra["email"] == "not-an-email"
+    assert result.notes == [
+        "2 leads were kept without their e-mail, which was not valid; the text is kept as a "
+        "custom field of the lead.",
+        "1 lead was kept without their phone, which was not valid; the text is kept as a "
+        "custom field of the lead.",
+    ]
