@@ -28,14 +28,18 @@ from leaddesk.services.offer_test import SentTestLead
 
 log = logging.getLogger(__name__)
 
-SAMPLE_SHOWN = ("first_name", "last_name", "email", "phone", "country")
+SAMPLE_SHOWN = ("first_name", "last_name", "email", "phone", "country", "ip", "sub_id1")
 SAMPLE_LABELS = {
     "first_name": "First name:",
     "last_name": "Last name:",
     "email": "E-mail:",
     "phone": "Phone:",
     "country": "Country:",
+    "ip": "IP address:",
+    "sub_id1": "Sub-id 1:",
 }
+ANSWER_MAX_HEIGHT_PX = 140
+SAMPLE_MAX_WIDTH_PX = 340
 NOTE = (
     "A made-up test lead, sent only when you press Send. Change its fields to what the "
     "advertiser accepts for tests. Secrets are masked in the request shown here."
@@ -114,19 +118,28 @@ class OfferTestPanel(QWidget):
         self.answer_view.setReadOnly(True)
         self.answer_view.setFont(fixed)
         self.answer_view.setPlaceholderText("The advertiser's answer shows here.")
+        # The request is what the manager checks most; the answer is short.
+        self.answer_view.setMaximumHeight(ANSWER_MAX_HEIGHT_PX)
 
         buttons = QHBoxLayout()
         buttons.addWidget(self.send_button)
         buttons.addStretch(1)
+        sample = QWidget()
+        sample.setFixedWidth(SAMPLE_MAX_WIDTH_PX)
+        sample.setLayout(form)
+        request_column = QVBoxLayout()
+        request_column.addWidget(QLabel("The request:"))
+        request_column.addWidget(self.request_view, 1)
+        side_by_side = QHBoxLayout()
+        side_by_side.addWidget(sample)
+        side_by_side.addLayout(request_column, 1)
         layout = QVBoxLayout(self)
         layout.addWidget(note)
-        layout.addLayout(form)
-        layout.addWidget(QLabel("The request:"))
-        layout.addWidget(self.request_view, 2)
+        layout.addLayout(side_by_side, 1)
         layout.addWidget(self.problem_label)
         layout.addLayout(buttons)
         layout.addWidget(self.result_label)
-        layout.addWidget(self.answer_view, 1)
+        layout.addWidget(self.answer_view)
 
     def sample_fields(self) -> dict[str, str]:
         return {name: edit.text().strip() for name, edit in self.sample_edits.items()}
