@@ -6,20 +6,6 @@ import json
 
 import pytest
 
-from leaddesk.cli.main import main
-
-
-@pytest.fixture
-def cli(tmp_path, capsys):
-    data = str(tmp_path / "data")
-
-    def run(*args: str) -> tuple[int, str, str]:
-        code = main(["--data-dir", data, *args])
-        captured = capsys.readouterr()
-        return code, captured.out, captured.err
-
-    return run
-
 
 @pytest.fixture
 def lead_file(tmp_path):

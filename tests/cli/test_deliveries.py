@@ -7,7 +7,6 @@ import json
 
 import pytest
 
-from leaddesk.cli.main import main
 from leaddesk.core.lead_import import ImportResult, LeadRecord
 from leaddesk.core.pacing import PeriodUnit, SendInterval
 from leaddesk.core.status import Action, DeliveryState
@@ -42,19 +41,6 @@ LOG_FIELDS = {
     "reason",
     "history",
 }
-
-
-@pytest.fixture
-def cli(tmp_path, capsys):
-    """Run `leaddesk` on the data file of the `database` fixture."""
-    data = str(tmp_path / "data")
-
-    def run(*args: str) -> tuple[int, str, str]:
-        code = main(["--data-dir", data, *args])
-        captured = capsys.readouterr()
-        return code, captured.out, captured.err
-
-    return run
 
 
 @pytest.fixture

@@ -6,22 +6,12 @@ import json
 
 import pytest
 
-from leaddesk.cli.main import main
-
 TOKEN = "tok-5e1f-secret"
 
 
-@pytest.fixture
-def cli(tmp_path, capsys, monkeypatch):
-    data = str(tmp_path / "data")
+@pytest.fixture(autouse=True)
+def offer_token(monkeypatch):
     monkeypatch.setenv("OFFER_TOKEN", TOKEN)
-
-    def run(*args: str) -> tuple[int, str, str]:
-        code = main(["--data-dir", data, *args])
-        captured = capsys.readouterr()
-        return code, captured.out, captured.err
-
-    return run
 
 
 def add_bearer_offer(cli, url: str) -> None:

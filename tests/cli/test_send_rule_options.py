@@ -7,22 +7,9 @@ import json
 import pytest
 from sqlalchemy import update
 
-from leaddesk.cli.main import main
 from leaddesk.core.clock import utc_now
 from leaddesk.storage.database import open_database
 from leaddesk.storage.models import Delivery
-
-
-@pytest.fixture
-def cli(tmp_path, capsys):
-    data = str(tmp_path / "data")
-
-    def run(*args: str) -> tuple[int, str, str]:
-        code = main(["--data-dir", data, *args])
-        captured = capsys.readouterr()
-        return code, captured.out, captured.err
-
-    return run
 
 
 @pytest.fixture
