@@ -19,7 +19,6 @@ from sqlalchemy.exc import DatabaseError
 from leaddesk import __version__
 from leaddesk.core.caps import Caps
 from leaddesk.core.data_setting import parse_fixed_fields
-from leaddesk.core.durations import format_duration
 from leaddesk.core.filters import DistributionFilter, SearchField
 from leaddesk.core.lead_fields import LEAD_FIELDS, recognise
 from leaddesk.core.lead_import import ReadOptions, preview_file
@@ -120,9 +119,7 @@ def build_parser() -> argparse.ArgumentParser:
     offer_secret.add_argument(
         "--header", metavar="HEADER", help="the secret header to set (default: the credentials)"
     )
-    given = offer_secret.add_mutually_exclusive_group(required=True)
-    given.add_argument("--secret", action="store_true", help="ask for it without showing it")
-    given.add_argument("--secret-env", metavar="VAR", help="read it from this variable")
+    _add_secret_options(offer_secret, required=True)
     offer_test_command = offer_commands.add_parser(
         "test",
         help="show the exact request for a made-up test lead, secrets masked; --send sends it",
@@ -287,17 +284,7 @@ def _add_offer_parser(offer_commands) -> None:
         metavar="NAME",
         help="the header or field carrying the API key, or the user name of basic auth",
     )
-    secret = add.add_mutually_exclusive_group()
-    secret.add_argument(
-        "--secret",
-        action="store_true",
-        help="ask for the API key, token or password without showing it",
-    )
-    secret.add_argument(
-        "--secret-env",
-        metavar="VAR",
-        help="read the API key, token or password from this environment variable",
-    )
+    _add_secret_options(add)
     add.add_argument(
         "--allow-http",
         action="store_true",
@@ -337,6 +324,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     finally:
         database.close()
+
+
+def _add_secret_options(parser: argparse.ArgumentParser, required: bool = False) -> None:
+    """A secret is typed unseen or read from the environment, never given as an argument."""
+    secret = parser.add_mutually_exclusive_group(required=required)
+    secret.add_argument(
+        "--secret",
+        action="store_true",
+        help="ask for the API key, token or password without showing it",
+    )
+    secret.add_argument(
+        "--secret-env",
+        metavar="VAR",
+        help="read the API key, token or password from this environment variable",
+    )
 
 
 def _add_send_rule_options(parser: argparse.ArgumentParser) -> None:
@@ -702,11 +704,7 @@ def row_as_json(row: distributions.DistributionRow) -> dict[str, object]:
             "end_is_estimate": row.finished_at is None,
         },
         "every": row.interval.short,
-        "period": (
-            format_duration(row.period_seconds)
-            if row.period_seconds is not None
-            else "stops at its total cap"
-        ),
+        "period": row.period_duration_text,
         "period_seconds": row.period_seconds,
         "affiliates": row.affiliate,
         "offers": row.offer,

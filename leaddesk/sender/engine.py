@@ -80,7 +80,6 @@ class _Hold:
     until: float
     since: float
     tries: int
-    reason: str
     # True once the wait is over and one lead is out to find whether the advertiser is back.
     probing: bool = False
 
@@ -120,7 +119,6 @@ class Sender:
         self._holds: dict[int, _Hold] = {}
         self._waits: dict[int, _Wait] = {}
         self._unclear_in_a_row: Counter[int] = Counter()
-        self._outage_pause_s: dict[int, float] = {}
         self._lock = threading.Lock()
         self._in_flight: Counter[int] = Counter()
         self._threads = SendingThreads(SENDING_THREADS_MAX)
@@ -225,7 +223,6 @@ class Sender:
             return len(deliveries.active_distributions(session))
 
     def _serve(self, distribution: ActiveDistribution) -> float:
-        self._outage_pause_s[distribution.id] = distribution.outage_pause_after_s
         waiting_s = self._waiting_by_rules(distribution)
         if waiting_s is not None:
             return waiting_s
@@ -287,15 +284,8 @@ class Sender:
         log.info("Distribution %s starts its pace again from now", distribution.id)
         now = utc_now()
         key = (now, sent)
-        try:
-            with self._database.writer() as session:
-                session.execute(
-                    update(Distribution)
-                    .where(Distribution.id == distribution.id)
-                    .values(anchor_at=now, anchor_index=sent)
-                )
-                session.commit()
-        except OperationalError as error:
+        error = self._store(distribution.id, anchor_at=now, anchor_index=sent)
+        if error is not None:
             # Sending goes on from the new pace; only the estimate shown stays as it was.
             log.warning("Could not store the new pace of %s: %s", distribution.id, error.orig)
             key = (distribution.anchor_at, distribution.anchor_index)
@@ -361,7 +351,7 @@ class Sender:
                     "(see the log); check with the advertiser whether it arrived.",
                 )
             if outcome.state is DeliveryState.QUEUED:
-                outcome = self._hold(claim.distribution_id, outcome)
+                outcome = self._hold(claim, outcome)
             else:
                 with self._lock:
                     self._holds.pop(claim.distribution_id, None)
@@ -404,41 +394,41 @@ class Sender:
         self._set_waiting(distribution_id, decision.reason, decision.resumes_at)
 
     def _set_waiting(self, distribution_id: int, reason: str, until: datetime | None) -> None:
-        try:
-            with self._database.writer() as session:
-                session.execute(
-                    update(Distribution)
-                    .where(Distribution.id == distribution_id)
-                    .values(waiting_reason=reason, waiting_until=until)
-                )
-                session.commit()
-        except OperationalError as error:
+        error = self._store(distribution_id, waiting_reason=reason, waiting_until=until)
+        if error is not None:
             log.warning("Could not store why %s waits: %s", distribution_id, error.orig)
         self._on_change(distribution_id)
 
     def _pause(self, distribution_id: int, reason: str) -> None:
-        try:
-            with self._database.writer() as session:
-                session.execute(
-                    update(Distribution)
-                    .where(
-                        Distribution.id == distribution_id,
-                        Distribution.status == Status.ACTIVE.value,
-                    )
-                    .values(
-                        status=Status.PAUSED.value,
-                        status_reason=reason,
-                        waiting_reason="",
-                        waiting_until=None,
-                    )
-                )
-                session.commit()
-        except OperationalError as error:
+        error = self._store(
+            distribution_id,
+            only_active=True,
+            status=Status.PAUSED.value,
+            status_reason=reason,
+            waiting_reason="",
+            waiting_until=None,
+        )
+        if error is not None:
             self._report(f"Cannot write to the data file: {error.orig}")
         log.warning(
             "Distribution %s paused by LeadDesk; the reason is in its status", distribution_id
         )
         self._on_change(distribution_id)
+
+    def _store(
+        self, distribution_id: int, only_active: bool = False, **values: object
+    ) -> OperationalError | None:
+        """Write these columns of a distribution; the error when the file cannot be written."""
+        change = update(Distribution).where(Distribution.id == distribution_id)
+        if only_active:
+            change = change.where(Distribution.status == Status.ACTIVE.value)
+        try:
+            with self._database.writer() as session:
+                session.execute(change.values(**values))
+                session.commit()
+        except OperationalError as error:
+            return error
+        return None
 
     def _count_unclear(self, distribution_id: int, outcome: Outcome) -> None:
         """Pause a distribution whose advertiser keeps answering nothing clear."""
@@ -461,21 +451,21 @@ class Sender:
             "resume.",
         )
 
-    def _hold(self, distribution_id: int, outcome: Outcome) -> Outcome:
+    def _hold(self, claim: ClaimedDelivery, outcome: Outcome) -> Outcome:
         """The lead never left: hold its distribution, and pause it after a long outage."""
+        distribution_id = claim.distribution_id
         now = time.monotonic()
         with self._lock:
             hold = self._holds.get(distribution_id)
             if hold is None:
-                hold = self._holds[distribution_id] = _Hold(0.0, now, 0, outcome.reason)
+                hold = self._holds[distribution_id] = _Hold(0.0, now, 0)
             step = self._hold_backoff_s[min(hold.tries, len(self._hold_backoff_s) - 1)]
             wait_s = max(step, outcome.wait_s)
             hold.tries += 1
             hold.until = now + wait_s
-            hold.reason = outcome.reason
             hold.probing = False
             waited_s = now - hold.since
-        limit_s = self._outage_pause_s.get(distribution_id, 0.0)
+        limit_s = claim.outage_pause_after_s
         if outcome.pause or (limit_s and waited_s >= limit_s):
             with self._lock:
                 self._holds.pop(distribution_id, None)
@@ -496,11 +486,6 @@ class Sender:
         return replace(
             outcome, reason=f"Waiting for the advertiser: {outcome.reason}", wait_s=wait_s
         )
-
-    def waiting(self) -> dict[int, str]:
-        """Distributions holding for their advertiser now, with the reason."""
-        with self._lock:
-            return {distribution_id: hold.reason for distribution_id, hold in self._holds.items()}
 
     def _record(self, claim: ClaimedDelivery, outcome: Outcome) -> None:
         give_up_at = time.monotonic() + RECORD_GIVE_UP_S

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from leaddesk.core.clock import utc_now
 from leaddesk.core.lead_fields import EXTRA_FIELDS
-from leaddesk.core.offer_config import OUTAGE_PAUSE_AFTER_MIN, OfferConfig, ResponseRules
+from leaddesk.core.offer_config import OfferConfig, ResponseRules
 from leaddesk.core.offer_request import LeadValues, OutgoingRequest, build_request
 from leaddesk.core.status import DeliveryState, Status, can_move
 from leaddesk.errors import InputError
@@ -40,6 +40,8 @@ class ClaimedDelivery:
     lead_label: str
     request: OutgoingRequest
     response_rules: ResponseRules
+    # How long the advertiser may stay unreachable before the distribution pauses; 0: never.
+    outage_pause_after_s: float
 
 
 @dataclass(frozen=True)
@@ -112,6 +114,7 @@ def claim_next(session: Session, distribution_id: int) -> ClaimedDelivery | None
         lead_label=lead_label(lead),
         request=request,
         response_rules=config.response,
+        outage_pause_after_s=config.outage_pause_after_min * 60.0,
     )
     session.commit()
     return claim
@@ -308,22 +311,17 @@ class ActiveDistribution:
     anchor_at: datetime
     anchor_index: int
     sent: int
-    # How long the advertiser may stay unreachable before the distribution pauses; 0: never.
-    outage_pause_after_s: float = OUTAGE_PAUSE_AFTER_MIN * 60.0
     rules: EffectiveRules | None = None
 
 
 def active_distributions(session: Session) -> list[ActiveDistribution]:
     result = []
     rows = session.execute(
-        select(Distribution, Offer.config, Offer.send_rules)
+        select(Distribution, Offer.send_rules)
         .join(Offer, Offer.id == Distribution.offer_id)
         .where(Distribution.status == Status.ACTIVE.value)
     )
-    for distribution, stored_config, offer_rules in rows:
-        pause_after_min = (stored_config or {}).get(
-            "outage_pause_after_min", OUTAGE_PAUSE_AFTER_MIN
-        )
+    for distribution, offer_rules in rows:
         result.append(
             ActiveDistribution(
                 id=distribution.id,
@@ -331,7 +329,6 @@ def active_distributions(session: Session) -> list[ActiveDistribution]:
                 anchor_at=distribution.anchor_at or distribution.created_at,
                 anchor_index=distribution.anchor_index,
                 sent=distribution.sent,
-                outage_pause_after_s=float(pause_after_min) * 60.0,
                 rules=effective_rules(distribution.offer_id, offer_rules, distribution.send_rules),
             )
         )

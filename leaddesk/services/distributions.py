@@ -322,10 +322,15 @@ class DistributionRow:
         return _estimate(self.total, self.started_at, self.interval.seconds, self.rules)[1]
 
     @property
+    def period_duration_text(self) -> str:
+        """`1 h 40 min`, or why the list will not be sent in full."""
+        seconds = self.period_seconds
+        return "stops at its total cap" if seconds is None else format_duration(seconds)
+
+    @property
     def period_description(self) -> str:
         """`1 h 40 min (every 1 min)`, naming the windows and caps it accounts for."""
-        seconds = self.period_seconds
-        duration = "stops at its total cap" if seconds is None else format_duration(seconds)
+        duration = self.period_duration_text
         pace = self.interval.describe_short()
         if self.rules_text:
             pace = f"{pace}, {self.rules_text}"

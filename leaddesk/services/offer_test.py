@@ -34,22 +34,8 @@ SAMPLE_AFFILIATE_ID = 0
 SAMPLE_AFFILIATE_NAME = "LeadDesk test"
 ANSWER_SHOWN_CHARS = 4000
 
-# How each outcome reads to the manager, by the verdict or else the state.
-VERDICT_LABELS = {
-    "accepted": "Accepted",
-    "duplicate": "Duplicate",
-    "invalid": "Invalid",
-    "denied": "Denied",
-    "rejected": "Rejected",
-    "unknown": "Outcome unknown",
-}
-STATE_LABELS = {
-    DeliveryState.QUEUED: "Not sent",
-    DeliveryState.FAILED: "Failed",
-    DeliveryState.UNKNOWN: "Outcome unknown",
-    DeliveryState.ACCEPTED: "Accepted",
-    DeliveryState.REJECTED: "Rejected",
-}
+# Refusals the answer rules tell apart, named as such rather than as "Rejected".
+REFUSAL_VERDICTS = frozenset({"duplicate", "invalid", "denied"})
 
 
 @dataclass(frozen=True)
@@ -107,6 +93,14 @@ def prepare(
 def send(request: OutgoingRequest, config: OfferConfig) -> SentTestLead:
     """Send the test request once, with no retry, and read the answer by the offer's rules."""
     outcome = AdvertiserClient().send(request, config.response)
-    label = VERDICT_LABELS.get(outcome.verdict) or STATE_LABELS.get(outcome.state, "")
     answer = request.mask(outcome.response_text)[:ANSWER_SHOWN_CHARS]
-    return SentTestLead(label or outcome.state.value, outcome, answer)
+    return SentTestLead(result_label(outcome), outcome, answer)
+
+
+def result_label(outcome: Outcome) -> str:
+    """`Accepted`, `Duplicate`, `Outcome unknown`, `Not sent`...: how a test reads."""
+    if outcome.state is DeliveryState.QUEUED:
+        return "Not sent"
+    if outcome.verdict in REFUSAL_VERDICTS:
+        return outcome.verdict.capitalize()
+    return outcome.state.label
